@@ -1,0 +1,46 @@
+# reglab: one entry point for people and CI. Override any variable: make test PYTHON=python3.12
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ASSIGNMENTS ?= $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
+EXAMPLES ?= examples/submitted
+PYTEST_ARGS ?=
+
+.PHONY: example test release solutions grade-example install clean-course clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+# The virtual environment is (re)built when the dependency files change.
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[instructor,test]"
+	$(BIN)/python -c "import torch, torchvision, nbgrader; print('installed torch', torch.__version__, 'torchvision', torchvision.__version__, 'nbgrader', nbgrader.__version__)"
+	touch $@
+
+install: $(BIN)/.installed  ## create .venv with everything the kit needs
+
+example: release solutions grade-example  ## the main job: build the releases, grade the bundled submissions, print scores, write feedback
+
+release: $(BIN)/.installed  ## generate release/ from source/ (nbgrader generate_assignment)
+	$(BIN)/python -m autograder.build release $(ASSIGNMENTS)
+
+solutions: $(BIN)/.installed  ## generate solutions/ from source/ (nbgrader generate_solution)
+	$(BIN)/python -m autograder.build solutions $(ASSIGNMENTS)
+
+grade-example: $(BIN)/.installed clean-course  ## autograde examples/submitted with nbgrader and write feedback/
+	@for assignment in $(ASSIGNMENTS); do \
+		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m autograder.nbgrader_grading $$assignment $(EXAMPLES) || exit 1; \
+	done
+
+test: $(BIN)/.installed  ## run the test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-course:  ## forget collected submissions, grades and feedback (the course state)
+	rm -rf submitted autograded feedback
+	@# keep the gradebook's assignments (written by `make release`), drop its students
+	@[ ! -f gradebook.db ] || $(BIN)/python -c "from nbgrader.api import Gradebook; gb = Gradebook('sqlite:///gradebook.db'); [gb.remove_student(s.id) for s in gb.students]; gb.close()"
+
+clean: clean-course  ## remove the virtual environment and all course state
+	rm -rf $(VENV) gradebook.db

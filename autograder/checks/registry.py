@@ -1,0 +1,101 @@
+"""The registry of hidden checks and the functions that run them."""
+
+import importlib
+import math
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+class CheckFailed(AssertionError):
+    """An answer does not behave as required; the message is shown to the student."""
+
+
+@dataclass(frozen=True)
+class Check:
+    assignment: str
+    grade_id: str
+    name: str
+    weight: float  # this check's share of the item's points, relative to the item's other checks
+    run: Callable[[dict], None]
+
+
+@dataclass
+class CheckResult:
+    grade_id: str
+    fraction: float  # of the item's points, in [0, 1]
+    passed: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # one per failed check, for the student
+
+
+_REGISTRY: dict[str, dict[str, list[Check]]] = {}
+
+
+def check(grade_id: str, weight: float = 1.0):
+    """Register the decorated ``function(namespace)`` as a hidden check of ``grade_id``.
+
+    The assignment is the name of the module that defines the check.
+    """
+
+    def register(function: Callable[[dict], None]) -> Callable[[dict], None]:
+        assignment = function.__module__.rsplit(".", 1)[-1]
+        _REGISTRY.setdefault(assignment, {}).setdefault(grade_id, []).append(
+            Check(assignment, grade_id, function.__name__, weight, function)
+        )
+        return function
+
+    return register
+
+
+def checks_for(assignment: str) -> dict[str, list[Check]]:
+    """All checks of an assignment, by grade_id (importing its module on first use)."""
+    importlib.import_module(f"autograder.checks.{assignment}")
+    return _REGISTRY[assignment]
+
+
+def run_checks(assignment: str, grade_id: str, namespace: dict) -> CheckResult:
+    """Run every check of one graded item against a notebook namespace."""
+    item_checks = checks_for(assignment).get(grade_id)
+    if not item_checks:
+        raise KeyError(f"no hidden checks for {assignment}/{grade_id}")
+    result = CheckResult(grade_id, 0.0)
+    earned = 0.0
+    for item_check in item_checks:
+        try:
+            with warnings.catch_warnings():  # nbgrader gives zero to a test cell that writes to stderr
+                warnings.simplefilter("ignore")
+                item_check.run(namespace)
+        except CheckFailed as failure:
+            result.messages.append(str(failure))
+        except NotImplementedError:
+            result.messages.append(f"{grade_id}: not attempted (the answer still raises NotImplementedError).")
+        except Exception as error:  # an answer that crashes is wrong, and says how it crashed
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            result.messages.append(
+                f"{type(error).__name__}: {error} (while checking {item_check.name.replace('_', ' ')},"
+                f" raised at line {where.lineno} of {where.name})"
+            )
+        else:
+            earned += item_check.weight
+            result.passed.append(item_check.name)
+    total = sum(item_check.weight for item_check in item_checks)
+    result.fraction = earned / total if total else 0.0
+    # one wrong answer can fail several checks for the same reason: say it once
+    result.messages = list(dict.fromkeys(result.messages))
+    return result
+
+
+def grade_cell(assignment: str, grade_id: str, namespace: dict, points: float) -> float:
+    """Run an item's hidden checks inside a notebook and return the points earned.
+
+    nbgrader reads a number returned by the last line of a test cell as partial
+    credit, so the cell ends with this call; ``points`` are the cell's points
+    (a test keeps them equal to the cell's nbgrader metadata).
+    """
+    result = run_checks(assignment, grade_id, namespace)
+    for message in result.messages:
+        print(f"✗ {message}")
+    if not result.messages:
+        print("✓ All hidden checks passed.")
+    return math.floor(result.fraction * points * 100) / 100  # never round up to points not earned

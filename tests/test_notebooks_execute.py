@@ -1,0 +1,70 @@
+"""Do the assignment notebooks run, offline, in the tiny profile?"""
+
+import ast
+
+import pytest
+
+from autograder import notebooks
+from tests.conftest import ASSIGNMENTS, ROOT
+
+
+def _names_defined_by_answers(assignment) -> set[str]:
+    """Top-level names that the answer cells of the solutions define (functions, classes, constants)."""
+    notebook = notebooks.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    names = set()
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    names.add(node.name)
+                elif isinstance(node, ast.Assign):
+                    names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_notebook_runs_end_to_end_without_an_error(assignment, executed_solution):
+    """Does the solution notebook execute every cell, hidden checks included, without an error?"""
+    _, errors = executed_solution(assignment)
+    assert errors == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_notebook_earns_every_autograded_point(assignment, executed_solution):
+    """Does every autograded test cell of the solution return its full points as nbgrader's partial credit?"""
+    notebook, _ = executed_solution(assignment)
+    for cell in notebook.cells:
+        nbgrader = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and nbgrader.get("grade"):
+            results = [o for o in cell.outputs if o.output_type == "execute_result"]
+            assert results, f"{nbgrader['grade_id']}: the test cell returned no score"
+            assert float(results[-1].data["text/plain"]) == nbgrader["points"], nbgrader["grade_id"]
+            assert not any(o.output_type == "stream" and o.name == "stderr" for o in cell.outputs), (
+                f"{nbgrader['grade_id']}: a test cell writing to stderr gets zero points from nbgrader"
+            )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_notebook_fails_only_where_an_answer_is_missing(assignment, executed_release):
+    """Does the untouched release run its provided code, failing only on the unanswered stubs?"""
+    _, errors = executed_release(assignment)
+    answer_names = _names_defined_by_answers(assignment)
+    unexpected = [
+        error for error in errors
+        if error.ename != "NotImplementedError"
+        and not (error.ename == "NameError" and any(f"'{name}'" in error.evalue for name in answer_names))
+    ]
+    assert unexpected == []
+    failing = {error.grade_id for error in errors}
+    for provided in ("setup", "load_data", "show_net"):
+        assert provided not in failing
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_notebook_shows_the_active_profile(assignment, executed_release):
+    """Does the first code cell tell the student which profile is active and how to change it?"""
+    notebook, _ = executed_release(assignment)
+    setup = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "setup")
+    printed = "".join(o.get("text", "") for o in setup.outputs if o.output_type == "stream")
+    assert "Profile 'tiny'" in printed
+    assert "REGLAB_PROFILE" in printed
