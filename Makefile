@@ -4,9 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ASSIGNMENTS ?= $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 EXAMPLES ?= examples/submitted
+REPORTS ?= reports
+WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: example test release solutions grade-example install clean-course clean help
+.PHONY: example test release solutions grade-example nbgrader-example bench install clean-course clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,10 +31,16 @@ release: $(BIN)/.installed  ## generate release/ from source/ (nbgrader generate
 solutions: $(BIN)/.installed  ## generate solutions/ from source/ (nbgrader generate_solution)
 	$(BIN)/python -m autograder.build solutions $(ASSIGNMENTS)
 
-grade-example: $(BIN)/.installed clean-course  ## autograde examples/submitted with nbgrader and write feedback/
+grade-example: $(BIN)/.installed  ## grade examples/submitted with the hidden checks; reports and feedback in reports/
+	$(BIN)/python -m autograder.grade $(EXAMPLES) --out $(REPORTS) --workers $(WORKERS)
+
+nbgrader-example: $(BIN)/.installed clean-course  ## the same submissions through nbgrader autograde and generate_feedback
 	@for assignment in $(ASSIGNMENTS); do \
 		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m autograder.nbgrader_grading $$assignment $(EXAMPLES) || exit 1; \
 	done
+
+bench: $(BIN)/.installed  ## measure grading latency and throughput (bench/results/)
+	$(BIN)/python -m bench.grading
 
 test: $(BIN)/.installed  ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -42,5 +50,5 @@ clean-course:  ## forget collected submissions, grades and feedback (the course 
 	@# keep the gradebook's assignments (written by `make release`), drop its students
 	@[ ! -f gradebook.db ] || $(BIN)/python -c "from nbgrader.api import Gradebook; gb = Gradebook('sqlite:///gradebook.db'); [gb.remove_student(s.id) for s in gb.students]; gb.close()"
 
-clean: clean-course  ## remove the virtual environment and all course state
-	rm -rf $(VENV) gradebook.db
+clean: clean-course  ## remove the virtual environment, reports and all course state
+	rm -rf $(VENV) gradebook.db $(REPORTS)

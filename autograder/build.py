@@ -16,6 +16,7 @@ import tomllib
 from pathlib import Path
 
 from nbgrader.converters import GenerateAssignment, GenerateSolution
+from nbgrader.converters.base import NbGraderException
 
 from autograder import course
 from autograder.course import ROOT
@@ -84,7 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     for assignment in args.assignment or assignments():
         if assignment not in assignments():
             parser.error(f"no assignment {assignment!r} in source/; there are: {', '.join(assignments())}")
-        print(f"{args.what}: {build(assignment).relative_to(ROOT)}")
+        try:
+            print(f"{args.what}: {build(assignment).relative_to(ROOT)}")
+        except NbGraderException:
+            print(f"\nnbgrader could not build {assignment} (its account is above). If it says there are "
+                  "submissions associated with the notebook: nbgrader keeps the cells of a graded assignment fixed. "
+                  "Run `make clean-course` to forget the collected submissions and grades, or give the changed "
+                  "notebook a new assignment id.", file=sys.stderr)
+            return 1
     return 0
 
 

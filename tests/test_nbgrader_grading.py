@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder import build, nbgrader_grading
+from autograder import build, grade, nbgrader_grading
 from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "examples" / "submitted"
@@ -49,3 +49,12 @@ def test_feedback_names_the_failed_concept_without_the_hidden_region(example_sco
     assert "AdamW" in page and "not a copy" in page
     assert "BEGIN HIDDEN TESTS" not in page
     assert "grade_cell" not in page
+
+
+def test_nbgrader_and_the_standalone_grader_give_the_same_scores(example_scores):
+    """Does `nbgrader autograde` give every example submission the same points per item as our grader?"""
+    _, table = example_scores
+    for result in grade.grade_paths([EXAMPLES], "regularization", workers=2):
+        for item in result.items:
+            assert table.loc[result.student, item.grade_id] == pytest.approx(item.points, abs=0.005), (
+                result.student, item.grade_id)

@@ -50,8 +50,8 @@ def _answer(namespace, name):
 
 
 def _stop_marker(namespace):
-    """The `Stop` the student's code returns: the notebook's own, else reglab's."""
-    return namespace.get("Stop", training.Stop)
+    """reglab's `Stop`, the one fit obeys: never the namespace's, which an answer cell could rebind."""
+    return training.Stop
 
 
 def _tiny_data():
@@ -463,17 +463,28 @@ def setup_returns_net_and_optimizer(namespace):
 
 @check("dropout_experiment")
 @seeded
-def setup_net_has_dropout_of_p(namespace):
+def setup_net_is_build_net_with_dropout_of_p(namespace):
+    # Compared with the student's own build_net_with_dropout, so that a mistake
+    # there costs points on that item only, not here a second time.
     net, _ = _setup(namespace, 0.3)
-    linears = _seed_linears(net, "dropout_experiment_setup")
-    _, received, _ = _probe_training_mode(net, linears)
-    for layer in (0, 1):
-        _require_dropout_after(linears, received, layer, 0.3, "dropout_experiment_setup")
+    reference = _answer(namespace, "build_net_with_dropout")(0.3)
+    if _architecture(net) != _architecture(reference):
+        raise CheckFailed("dropout_experiment_setup's network is not build_net_with_dropout(p): "
+                          "build it with your build_net_with_dropout, passing p.")
+
+
+def _architecture(net) -> list:
+    """The kinds of layers, their dropout probabilities and the parameter shapes of a network."""
+    return ([(type(module).__name__, getattr(module, "p", None)) for module in net.modules()]
+            + [tuple(parameter.shape) for parameter in net.parameters()])
 
 
 @check("dropout_experiment")
 @seeded
 def setup_builds_a_new_network(namespace):
+    build = _answer(namespace, "build_net_with_dropout")
+    if _share_parameters(build(0.3), build(0.3)):
+        return  # build_net_with_dropout already loses points for reusing its network
     (first, _), (second, _) = _setup(namespace, 0.3), _setup(namespace, 0.3)
     if _share_parameters(first, second):
         raise CheckFailed("two calls of dropout_experiment_setup return networks that share parameters: "

@@ -1,0 +1,168 @@
+"""Grade notebooks with the hidden checks, in parallel sandboxed workers, and write the reports.
+
+    python -m autograder.grade PATH [PATH ...] [--assignment ID] [--workers N] [--out DIR]
+
+PATH is a notebook, a folder of notebooks, or an nbgrader ``submitted/`` tree
+(``STUDENT/ASSIGNMENT/*.ipynb``). Reports go to ``DIR`` (default ``reports/``):
+report.json, gradebook.csv, junit.xml, gradescope/STUDENT/results.json and
+feedback/STUDENT.{md,html}.
+"""
+
+import argparse
+import math
+import queue
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import prepare, sandbox
+from autograder.build import assignments
+from autograder.results import ERROR, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, ItemResult, SubmissionResult, WrittenItem
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    assignment: str
+    path: Path
+    shown_as: str  # the path as reports show it: relative to what was asked to grade
+
+
+def discover(paths: list[Path], assignment: str | None = None) -> list[Submission]:
+    """The notebooks to grade under ``paths``, with their student ids and assignments.
+
+    A notebook given directly, or lying loose in a given folder, belongs to the
+    student named by its file; in nbgrader's ``STUDENT/ASSIGNMENT/x.ipynb``
+    layout, to STUDENT (a given folder that is one student's, holding
+    ``ASSIGNMENT/x.ipynb``, names the student itself).
+    """
+    known = assignments()
+    found: list[Submission] = []
+    for path in map(Path, paths):
+        if path.is_file():
+            notebooks = [(path.stem, path)]
+            base = path.parent
+        elif path.is_dir():
+            notebooks = [(_student_of(nb.relative_to(path).parts, path, known), nb)
+                         for nb in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in nb.parts]
+            if not notebooks:
+                raise FileNotFoundError(f"{path}: no .ipynb files in this folder or below it")
+            base = path
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        for student, notebook in notebooks:
+            guess = assignment or _assignment_of(notebook, known)
+            if guess is None:
+                raise ValueError(f"{notebook}: cannot tell its assignment; pass --assignment ({', '.join(known)})")
+            found.append(Submission(student, guess, notebook, str(notebook.relative_to(base))))
+    return found
+
+
+def _student_of(parts: tuple[str, ...], root: Path, known: list[str]) -> str:
+    if len(parts) >= 3:
+        return parts[0]
+    if len(parts) == 2:
+        return root.resolve().name if parts[0] in known else parts[0]
+    return Path(parts[0]).stem
+
+
+def _assignment_of(notebook: Path, known: list[str]) -> str | None:
+    for name in (notebook.parent.name, notebook.stem):
+        if name in known:
+            return name
+    return known[0] if len(known) == 1 else None
+
+
+def grade_paths(paths: list[Path], assignment: str | None = None, workers: int = 2,
+                limits: sandbox.Limits | None = None, hide: list[Path] | None = None) -> list[SubmissionResult]:
+    """Grade every notebook under ``paths``; one result per notebook, in the order found."""
+    submissions = discover(paths, assignment)
+    limits = limits or sandbox.Limits()
+    hide = [Path(p).resolve() for p in paths] + [Path(p).resolve() for p in hide or []]
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(workers):
+        slots.put(slot)
+
+    def grade_one(submission: Submission) -> SubmissionResult:
+        slot = slots.get()
+        try:
+            return grade_notebook(submission, slot, limits, hide)
+        finally:
+            slots.put(slot)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(grade_one, submissions))
+
+
+def grade_notebook(submission: Submission, slot: int = 0, limits: sandbox.Limits | None = None,
+                   hide: list[Path] | None = None) -> SubmissionResult:
+    start = time.monotonic()
+    result = SubmissionResult(submission.student, submission.assignment, submission.shown_as)
+    release = prepare.template(submission.assignment)
+    try:
+        program = prepare.build_program(prepare.read_submission(submission.path), submission.assignment, release)
+    except prepare.InvalidSubmission as invalid:
+        program = prepare.build_program(prepare.nbformat.v4.new_notebook(), submission.assignment, release)
+        result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [str(invalid)]) for item in program.items]
+        result.written = [WrittenItem(w.grade_id, w.points, False) for w in program.written]
+        result.notices.append(str(invalid))
+        result.seconds = time.monotonic() - start
+        return result
+    job = {"assignment": submission.assignment,
+           "cells": [{"source": c.source, "kind": c.kind, "name": c.name} for c in program.cells],
+           "items": [item.grade_id for item in program.items if item.attempted],
+           "visible_checks": {item.grade_id: item.visible_checks for item in program.items}}
+    outcome = sandbox.run(job, submission.path, slot, limits or sandbox.Limits(), hide or [])
+    result.items = [_item_result(item, outcome) for item in program.items]
+    result.written = [WrittenItem(w.grade_id, w.points, w.answered) for w in program.written]
+    result.notices = program.notices + outcome.notices + [
+        f"{program.cells[index].name} raised {error}" for index, error in outcome.cell_errors
+    ]
+    if outcome.isolation:
+        result.notices.append("Isolation: " + "; ".join(outcome.isolation) + ".")
+    result.seconds = round(time.monotonic() - start, 2)
+    return result
+
+
+def _item_result(item: prepare.Item, outcome: sandbox.Outcome) -> ItemResult:
+    if not item.attempted:
+        return ItemResult(item.grade_id, 0.0, item.points, NOT_ATTEMPTED,
+                          [f"{item.grade_id}: not attempted (the answer cell still holds the stub)."])
+    if outcome.tampered:
+        return ItemResult(item.grade_id, 0.0, item.points, ERROR, [
+            "Your code replaced part of a library the grader relies on (" + ", ".join(outcome.tampered[:5])
+            + "), so it cannot be graded automatically; your instructor will look at it."])
+    if item.grade_id in outcome.broken_items:
+        return ItemResult(item.grade_id, 0.0, item.points, ERROR, [outcome.broken_items[item.grade_id]])
+    fraction, messages = outcome.items[item.grade_id]
+    points = math.floor(fraction * item.points * 100 + 1e-9) / 100  # never round up to points not earned
+    status = PASSED if fraction >= 1 else PARTIAL if fraction > 0 else FAILED
+    if all("not attempted" in message for message in messages) and messages:
+        status = NOT_ATTEMPTED
+    return ItemResult(item.grade_id, points, item.points, status, messages)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder import reports
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.grade", description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--assignment", choices=assignments())
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("reports"))
+    args = parser.parse_args(argv)
+    try:
+        results = grade_paths(args.paths, args.assignment, args.workers, hide=[args.out.resolve()])
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+    reports.write_all(results, args.out)
+    print(reports.score_table(results))
+    print(f"\nReports in {args.out}/: report.json, gradebook.csv, junit.xml, gradescope/STUDENT/results.json; "
+          f"feedback in {args.out}/feedback/STUDENT.html (and .md).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

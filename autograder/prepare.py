@@ -1,0 +1,149 @@
+"""Turn a submitted notebook into what the grader runs: the provided code, the student's answers, the items.
+
+The release notebook is the template. Only answer cells come from the
+submission; every locked cell runs as released (nbgrader's checksums tell
+whether a student changed one), test cells are replaced by the hidden checks,
+and cells tagged ``experiment`` do not run at all. Cells the student added
+run where the student put them, since answers may use them.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.utils import compute_checksum
+
+from autograder.course import ROOT
+
+EXPERIMENT_TAG = "experiment"
+PROVIDED, ANSWER, ADDED = "provided", "answer", "added"
+
+
+class InvalidSubmission(Exception):
+    """The file cannot be graded at all; the message says why, for the student."""
+
+
+@dataclass
+class Cell:
+    source: str
+    kind: str  # PROVIDED, ANSWER or ADDED
+    name: str  # the grade_id, or "cell N" for a cell the student added
+
+
+@dataclass
+class Item:
+    grade_id: str
+    points: float
+    attempted: bool
+    visible_checks: str  # the released test cell: nbgrader gives zero when these asserts fail
+
+
+@dataclass
+class Written:
+    grade_id: str
+    points: float
+    answered: bool
+
+
+@dataclass
+class Program:
+    assignment: str
+    cells: list[Cell] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    written: list[Written] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def template(assignment: str, root: Path = ROOT) -> nbformat.NotebookNode:
+    return nbformat.read(str(root / "release" / assignment / f"{assignment}.ipynb"), as_version=4)
+
+
+def read_submission(path: Path) -> nbformat.NotebookNode:
+    """Read a submitted file as a notebook, or raise InvalidSubmission with a reason a student understands."""
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception as error:  # nbformat raises JSON, encoding and schema errors of many types
+        raise InvalidSubmission(
+            f"{path.name} is not a Jupyter notebook that can be read ({type(error).__name__}: {str(error)[:200]}). "
+            "Save the notebook from Jupyter and submit the .ipynb file.") from None
+    if not isinstance(notebook.get("cells"), list):
+        raise InvalidSubmission(f"{path.name} holds no notebook cells.")
+    return notebook
+
+
+def _nbgrader(cell) -> dict:
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return nbgrader if isinstance(nbgrader, dict) else {}
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def build_program(submission: nbformat.NotebookNode, assignment: str, release: nbformat.NotebookNode) -> Program:
+    program = Program(assignment)
+    released = {_nbgrader(cell)["grade_id"]: cell for cell in release.cells if _nbgrader(cell).get("grade_id")}
+    # the student's cells by grade_id (first one wins, as in nbgrader), and the added cells before each
+    student_cells: dict[str, dict] = {}
+    added_before: dict[str, list[tuple[int, str]]] = {}
+    pending: list[tuple[int, str]] = []
+    for number, cell in enumerate(submission.cells, start=1):
+        grade_id = _nbgrader(cell).get("grade_id")
+        if grade_id in released and grade_id not in student_cells:
+            student_cells[grade_id] = cell
+            added_before[grade_id], pending = pending, []
+        elif grade_id in released:
+            program.notices.append(f"The cell '{grade_id}' appears twice; the first copy was graded.")
+        elif cell.get("cell_type") == "code" and _source(cell).strip():
+            pending.append((number, _source(cell)))
+
+    for grade_id, released_cell in released.items():
+        for number, source in added_before.get(grade_id, []):
+            program.cells.append(Cell(source, ADDED, f"cell {number}"))
+        _add_released_cell(program, grade_id, released_cell, student_cells.get(grade_id), released)
+    for number, source in pending:  # cells added after the last released one
+        program.cells.append(Cell(source, ADDED, f"cell {number}"))
+    return program
+
+
+def _add_released_cell(program: Program, grade_id: str, released_cell, student_cell, released: dict) -> None:
+    nbgrader = _nbgrader(released_cell)
+    unchanged = student_cell is not None and _source(student_cell) == released_cell.source
+    if nbgrader.get("solution"):
+        if nbgrader.get("grade"):  # a written answer, graded by hand
+            answered = student_cell is not None and not unchanged and _source(student_cell).strip() != ""
+            program.written.append(Written(grade_id, float(nbgrader["points"]), answered))
+        elif released_cell.cell_type == "code":
+            source = _source(student_cell) if student_cell is not None else released_cell.source
+            program.cells.append(Cell(source, ANSWER, grade_id))
+        return
+    if nbgrader.get("locked") and student_cell is not None and _changed(student_cell, released_cell):
+        program.notices.append(f"The locked cell '{grade_id}' was changed; the released version was used.")
+    elif nbgrader.get("locked") and student_cell is None:
+        program.notices.append(f"The locked cell '{grade_id}' was deleted; the released version was used.")
+    if released_cell.cell_type != "code" or EXPERIMENT_TAG in released_cell.metadata.get("tags", []):
+        return
+    if nbgrader.get("grade"):  # a test cell: its hidden part becomes the item's checks
+        attempted = _attempted(program, grade_id, released)
+        program.items.append(Item(grade_id, float(nbgrader["points"]), attempted, released_cell.source))
+        return
+    program.cells.append(Cell(released_cell.source, PROVIDED, grade_id))
+
+
+def _changed(student_cell, released_cell) -> bool:
+    """nbgrader's own test: the checksum of the submitted cell against the one recorded at release."""
+    recorded = _nbgrader(released_cell).get("checksum")
+    if recorded is None:
+        return _source(student_cell) != released_cell.source
+    probe = nbformat.from_dict({**released_cell, "source": _source(student_cell)})
+    return compute_checksum(probe) != recorded
+
+
+def _attempted(program: Program, grade_id: str, released: dict) -> bool:
+    """Whether the item's answer cell holds more than the release's stub."""
+    answer_id = f"{grade_id}_answer"
+    answer = next((cell for cell in program.cells if cell.name == answer_id), None)
+    stub = released[answer_id].source.strip() if answer_id in released else ""
+    return answer is not None and answer.source.strip() not in ("", stub)

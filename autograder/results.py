@@ -1,0 +1,59 @@
+"""What grading one submission produces: the data every report and feedback page is written from."""
+
+from dataclasses import asdict, dataclass, field
+
+# Status of one autograded item, from the student's point of view.
+PASSED = "passed"  # every check passed
+PARTIAL = "partial"  # some checks passed
+FAILED = "failed"  # no check passed
+NOT_ATTEMPTED = "not attempted"  # the stub is still there, or the answer cell is missing
+ERROR = "error"  # grading of this item broke off (time limit, crash); zero points
+STATUSES = (PASSED, PARTIAL, FAILED, NOT_ATTEMPTED, ERROR)
+
+
+@dataclass
+class ItemResult:
+    """One autograded item (an nbgrader test cell, named by its grade_id)."""
+
+    grade_id: str
+    points: float  # earned
+    max_points: float
+    status: str  # one of STATUSES
+    messages: list[str] = field(default_factory=list)  # for the student: what failed, never the check's code
+
+
+@dataclass
+class WrittenItem:
+    """One written answer, graded by hand."""
+
+    grade_id: str
+    max_points: float
+    answered: bool  # False while the cell still holds the release's stub
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    notebook: str  # the submitted file, relative to what was asked to grade
+    items: list[ItemResult] = field(default_factory=list)
+    written: list[WrittenItem] = field(default_factory=list)
+    # whole-submission messages: changed locked cells, cells that failed or timed out, crashes, invalid files
+    notices: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # wall time spent grading it
+
+    @property
+    def points(self) -> float:
+        return round(sum(item.points for item in self.items), 4)
+
+    @property
+    def max_points(self) -> float:
+        return sum(item.max_points for item in self.items)
+
+    @property
+    def written_points(self) -> float:
+        return sum(item.max_points for item in self.written)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "points": self.points, "max_points": self.max_points,
+                "written_points": self.written_points}

@@ -1,0 +1,1 @@
+"""Benchmarks: speed measured as ratios and medians, never asserted in tests."""

@@ -1,0 +1,165 @@
+"""Fixture submissions: the notebooks a student could hand in, built from the release and the solutions.
+
+A submission is the release notebook with the solution's code in every answer cell
+(``make_submission``); a variant overrides some answer cells with other source, as a
+student would type it: a realistic mistake, or another correct style. The variants of
+an assignment are tables in ``tests.submissions.<assignment>``.
+
+``exec_answers`` runs the same answer cells without a kernel, for fast check-level tests.
+"""
+
+import ast
+import functools
+import shutil
+from pathlib import Path
+from typing import NamedTuple
+
+import nbformat
+
+from autograder import notebooks
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSWER_SUFFIX = "_answer"  # the answer cell of item X has grade_id X_answer
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+WRITTEN_ANSWER = "My answer: regularization trades a little training fit for better validation results."
+UNTOUCHED_RELEASE = "untouched-release"
+
+
+class Variant(NamedTuple):
+    """A wrong submission: the item it must lose points on, its answer cells, and a word its messages use."""
+
+    item: str  # grade_id of the autograded test cell
+    answers: dict[str, str]  # answer-cell grade_id -> the cell's source
+    keyword: str  # in the item's messages (case-insensitive)
+
+
+def answer_cell_id(item: str) -> str:
+    """The grade_id of the answer cell of an autograded item."""
+    return f"{item}{ANSWER_SUFFIX}"
+
+
+def items_of(answers: dict[str, str]) -> list[str]:
+    """The autograded items whose answer cells `answers` fills."""
+    return [grade_id.removesuffix(ANSWER_SUFFIX) for grade_id in answers]
+
+
+def release_path(assignment: str) -> Path:
+    return ROOT / "release" / assignment / f"{assignment}.ipynb"
+
+
+def _solutions_path(assignment: str) -> Path:
+    return ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+
+
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _is_answer_code(cell) -> bool:
+    return cell.cell_type == "code" and _nbgrader(cell).get("solution", False)
+
+
+def _is_written_answer(cell) -> bool:
+    return cell.cell_type == "markdown" and _nbgrader(cell).get("solution", False) and _nbgrader(cell).get("grade")
+
+
+def _answer_sources(path: Path) -> dict[str, str]:
+    """The source of every answer code cell of a notebook, by grade_id, in notebook order."""
+    return {_nbgrader(cell)["grade_id"]: cell.source for cell in notebooks.read(path).cells if _is_answer_code(cell)}
+
+
+@functools.cache
+def solution_answers(assignment: str) -> dict[str, str]:
+    """The solution of every answer cell, without the solution marker lines."""
+    return {grade_id: "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+            for grade_id, source in _answer_sources(_solutions_path(assignment)).items()}
+
+
+@functools.cache
+def release_stubs(assignment: str) -> dict[str, str]:
+    """What every answer cell of the release holds before the student works on it."""
+    return _answer_sources(release_path(assignment))
+
+
+@functools.cache
+def visible_checks(assignment: str) -> dict[str, str]:
+    """The source of every autograded test cell of the release, by item: the checks a student sees."""
+    return {_nbgrader(cell)["grade_id"]: cell.source for cell in notebooks.read(release_path(assignment)).cells
+            if cell.cell_type == "code" and _nbgrader(cell).get("grade")}
+
+
+def _answers(assignment: str, overrides: dict[str, str] | None) -> dict[str, str]:
+    """The solution's answer cells with `overrides` put in; a misspelt grade_id raises."""
+    answers = solution_answers(assignment)
+    unknown = set(overrides or {}) - set(answers)
+    if unknown:
+        raise KeyError(f"not answer cells of {assignment}: {sorted(unknown)}")
+    return {**answers, **(overrides or {})}
+
+
+def make_submission(assignment: str, overrides: dict[str, str] | None = None, *,
+                    answer_written: bool = True) -> nbformat.NotebookNode:
+    """The release notebook with the solution (and `overrides`) in its answer cells, and written answers filled in."""
+    answers = _answers(assignment, overrides)
+    notebook = notebooks.read(release_path(assignment))
+    for cell in notebook.cells:
+        if _is_answer_code(cell):
+            cell.source = answers[_nbgrader(cell)["grade_id"]]
+        elif answer_written and _is_written_answer(cell):
+            cell.source = WRITTEN_ANSWER
+    return notebook
+
+
+def write_submissions(folder: Path, variants: dict[str, dict[str, str]], *, assignment: str) -> list[Path]:
+    """Write one submission per variant into `folder`, as ``<name>.ipynb`` (the student id is the name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [notebooks.write(make_submission(assignment, overrides), folder / f"{name}.ipynb")
+            for name, overrides in variants.items()]
+
+
+def copy_release(folder: Path, assignment: str, name: str = UNTOUCHED_RELEASE) -> Path:
+    """Copy the untouched release notebook into `folder`, as a submission called `name`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(release_path(assignment), folder / f"{name}.ipynb"))
+
+
+@functools.cache
+def _setup_code(assignment: str):
+    """The setup cell's imports, and the values locked cells set from literals (the experiments' settings).
+
+    These are the names an answer may use besides those of other answers (``lrs`` in
+    ``len(lrs)``, say), as "Run All" leaves them, without the setup's side effects
+    (profile, seeds, device). The grader skips the cells tagged ``experiment``, which set some.
+    """
+    setup = []
+    for cell in notebooks.read(release_path(assignment)).cells:
+        if cell.cell_type != "code" or not _nbgrader(cell).get("locked") or _nbgrader(cell).get("grade"):
+            continue  # provided code only: not the answers, not the test cells
+        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("%"))
+        for node in ast.parse(code).body:
+            if isinstance(node, ast.Import | ast.ImportFrom) and notebooks.grade_id(cell) == "setup":
+                setup.append(node)
+            elif isinstance(node, ast.Assign) and all(isinstance(target, ast.Name) for target in node.targets):
+                try:
+                    ast.literal_eval(node.value)
+                except (ValueError, TypeError):
+                    continue
+                setup.append(node)
+    return compile(ast.Module(body=setup, type_ignores=[]), f"<{assignment} setup>", "exec")
+
+
+def exec_answers(assignment: str, overrides: dict[str, str] | None = None, *, allow_errors: bool = False) -> dict:
+    """A notebook's namespace after its setup imports and all its answer cells (solutions and `overrides`) ran.
+
+    With `allow_errors` a cell that raises stops there and the next cells still run,
+    as in "Run All" of a notebook with errors.
+    """
+    namespace = {"__name__": "__main__"}
+    exec(_setup_code(assignment), namespace)
+    for grade_id, source in _answers(assignment, overrides).items():
+        try:
+            exec(compile(source, f"<{grade_id}>", "exec"), namespace)
+        except Exception:
+            if not allow_errors:
+                raise
+    return namespace

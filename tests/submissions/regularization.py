@@ -1,0 +1,863 @@
+"""Answer cells of `regularization` submissions: realistic mistakes and other correct styles.
+
+Every source is a whole answer cell as a student would type it in the notebook, where
+the setup cell has imported copy, matplotlib.pyplot as plt, numpy as np, torch and
+reglab, and `HistoryPlotter, Stop, build_net, fit` from reglab. Cells a variant does
+not name keep the solution.
+
+- KNOWN_WRONG: one mistake each, that gets past the notebook's visible checks and costs
+  points on its own item only. They are graded as whole notebooks
+  (tests/test_fixture_submissions.py) and held to the hidden checks
+  (tests/test_hidden_checks_regularization.py).
+- CHECK_LEVEL_WRONG: mistakes held to the hidden checks only, because the notebook
+  cannot show them on one item alone: the visible checks of the test cell already
+  reject them (the student sees an assertion before handing in), or, for
+  build_net_with_dropout, dropout_experiment loses points too, since its setup calls
+  build_net_with_dropout.
+- ALTERNATIVE_CORRECT: correct answers in other styles than the solution's; full marks.
+"""
+
+import textwrap
+
+from tests.submissions import Variant, answer_cell_id
+
+ASSIGNMENT = "regularization"
+
+
+def _cell(item: str, source: str) -> dict[str, str]:
+    """The answer cell of `item`, holding `source` (indented as in this file)."""
+    return {answer_cell_id(item): textwrap.dedent(source).strip("\n")}
+
+
+def _wrong(item: str, keyword: str, source: str) -> Variant:
+    """A mistake in the answer cell of `item`, which the item's messages name with `keyword`."""
+    return Variant(item, _cell(item, source), keyword)
+
+
+KNOWN_WRONG: dict[str, Variant] = {
+    # ------------------------------------------------------------ build_optimizer
+    "optimizer-is-adamw": _wrong("build_optimizer", "AdamW", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+        """),
+    "optimizer-decouples-weight-decay": _wrong("build_optimizer", "decoupled", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay, decoupled_weight_decay=True)
+        """),
+    "optimizer-is-sgd": _wrong("build_optimizer", "not torch.optim.Adam", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.SGD(net.parameters(), lr=lr, weight_decay=weight_decay)
+        """),
+    "optimizer-ignores-lr": _wrong("build_optimizer", "lr argument", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.Adam(net.parameters(), lr=1e-4, weight_decay=weight_decay)
+        """),
+    "optimizer-hard-codes-weight-decay": _wrong("build_optimizer", "weight_decay argument", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=0.01)
+        """),
+    "optimizer-of-a-new-net": _wrong("build_optimizer", "not those of the network", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.Adam(build_net().parameters(), lr=lr, weight_decay=weight_decay)
+        """),
+    # ------------------------------------------------------------ l2_penalty
+    "penalty-of-the-first-layer": _wrong("l2_penalty", "every layer", """
+        def l2_penalty(net, weight_decay):
+            weight, bias = list(net.parameters())[:2]
+            return weight_decay / 2 * ((weight ** 2).sum() + (bias ** 2).sum())
+        """),
+    "penalty-of-the-output-layer": _wrong("l2_penalty", "every layer", """
+        def l2_penalty(net, weight_decay):
+            *_, weight, bias = net.parameters()
+            return weight_decay / 2 * ((weight ** 2).sum() + (bias ** 2).sum())
+        """),
+    "penalty-of-a-copy-of-the-net": _wrong("l2_penalty", "same steps", """
+        def l2_penalty(net, weight_decay):
+            net = copy.deepcopy(net)  # so that computing the penalty cannot change the network
+            return weight_decay / 2 * sum((p ** 2).sum() for p in net.parameters())
+        """),
+    # ------------------------------------------------------------ adam_vs_adamw
+    "adamw-decay-without-lr": _wrong("adam_vs_adamw", "first step of torch.optim.AdamW", """
+        def adam_first_step(theta, lr, weight_decay):
+            theta = theta.clone().requires_grad_(True)
+            optimizer = torch.optim.Adam([theta], lr=lr, weight_decay=weight_decay)
+            theta.grad = torch.zeros_like(theta)
+            optimizer.step()
+            return theta.detach()
+
+
+        def adamw_first_step(theta, lr, weight_decay):
+            return theta * (1 - weight_decay)
+        """),
+    "adam-and-adamw-swapped": _wrong("adam_vs_adamw", "takes the first step of", """
+        def adam_first_step(theta, lr, weight_decay):
+            return theta * (1 - lr * weight_decay)
+
+
+        def adamw_first_step(theta, lr, weight_decay):
+            return theta - lr * torch.sign(theta)
+        """),
+    "adam-l2-read-as-plain-decay": _wrong("adam_vs_adamw", "first step of AdamW", """
+        def adam_first_step(theta, lr, weight_decay):
+            # the L2 term adds weight_decay * theta to the gradient, so Adam shrinks theta by lr * weight_decay
+            return theta - lr * weight_decay * theta
+
+
+        def adamw_first_step(theta, lr, weight_decay):
+            return theta * (1 - lr * weight_decay)
+        """),
+    "adamw-adds-adams-normalised-step": _wrong("adam_vs_adamw", "first step of torch.optim.AdamW", """
+        def adam_first_step(theta, lr, weight_decay):
+            return theta - lr * torch.sign(theta)
+
+
+        def adamw_first_step(theta, lr, weight_decay):
+            # decay the weights, then take Adam's step
+            return theta * (1 - lr * weight_decay) - lr * torch.sign(theta)
+        """),
+    # ------------------------------------------------------------ build_net_with_dropout
+    "dropout-after-last-layer": _wrong("build_net_with_dropout", "after the last linear layer", """
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(
+                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(64, 10), torch.nn.Dropout(p),
+            )
+        """),
+    "dropout-on-the-input": _wrong("build_net_with_dropout", "drops input pixels", """
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(
+                torch.nn.Dropout(p),
+                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(64, 10),
+            )
+        """),
+    "net-ends-with-softmax": _wrong("build_net_with_dropout", "seed MLP", """
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(
+                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(64, 10), torch.nn.Softmax(dim=1),
+            )
+        """),
+    # ------------------------------------------------------------ dropout_experiment
+    "dropout-layers-shared-between-calls": _wrong("build_net_with_dropout", "share parameters", """
+        first, second, last = torch.nn.Linear(784, 128), torch.nn.Linear(128, 64), torch.nn.Linear(64, 10)
+
+
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(first, torch.nn.ReLU(), torch.nn.Dropout(p),
+                                       second, torch.nn.ReLU(), torch.nn.Dropout(p), last)
+        """),
+    "dropout-after-first-layer-only": _wrong("build_net_with_dropout", "second linear layer", """
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(
+                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(128, 64), torch.nn.ReLU(),
+                torch.nn.Linear(64, 10),
+            )
+        """),
+    "dropout-rate-is-keep-probability": _wrong("build_net_with_dropout", "other than p", """
+        def build_net_with_dropout(p):
+            keep = 1 - p
+            return torch.nn.Sequential(
+                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(keep),
+                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(keep),
+                torch.nn.Linear(64, 10),
+            )
+        """),
+    "dropout-before-and-after-relu": _wrong("build_net_with_dropout", "other than p", """
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(
+                torch.nn.Linear(784, 128), torch.nn.Dropout(p), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(128, 64), torch.nn.Dropout(p), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(64, 10),
+            )
+        """),
+    "dropout-mask-unscaled": _wrong("build_net_with_dropout", "1/(1-p)", """
+        class DropoutNet(torch.nn.Module):
+            def __init__(self, p):
+                super().__init__()
+                self.p = p
+                self.layers = torch.nn.ModuleList([torch.nn.Linear(784, 128), torch.nn.Linear(128, 64)])
+                self.output = torch.nn.Linear(64, 10)
+
+            def forward(self, x):
+                for layer in self.layers:
+                    x = torch.relu(layer(x))
+                    if self.training:
+                        x = x * (torch.rand_like(x) >= self.p)
+                return self.output(x)
+
+
+        def build_net_with_dropout(p):
+            return DropoutNet(p)
+        """),
+    "dropout-net-with-other-sizes": _wrong("build_net_with_dropout", "784-128-64-10", """
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(
+                torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(128, 10),
+            )
+        """),
+    "setup-optimizes-another-net": _wrong("dropout_experiment", "not those of the network", """
+        def dropout_experiment_setup(p, lr=1e-4):
+            optimizer = torch.optim.Adam(build_net_with_dropout(p).parameters(), lr=lr)
+            return build_net_with_dropout(p), optimizer
+        """),
+    "setup-keeps-weight-decay": _wrong("dropout_experiment", "weight decay", """
+        def dropout_experiment_setup(p, lr=1e-4):
+            net = build_net_with_dropout(p)
+            return net, build_optimizer(net, weight_decay=0.001, lr=lr)
+        """),
+    "setup-with-adamw": _wrong("dropout_experiment", "AdamW", """
+        def dropout_experiment_setup(p, lr=1e-4):
+            net = build_net_with_dropout(p)
+            return net, torch.optim.AdamW(net.parameters(), lr=lr)
+        """),
+    "setup-without-dropout": _wrong("dropout_experiment", "build_net_with_dropout", """
+        def dropout_experiment_setup(p, lr=1e-4):
+            net = build_net()
+            return net, torch.optim.Adam(net.parameters(), lr=lr)
+        """),
+    "setup-reuses-one-net-per-p": _wrong("dropout_experiment", "new network", """
+        nets = {}
+
+
+        def dropout_experiment_setup(p, lr=1e-4):
+            if p not in nets:
+                nets[p] = build_net_with_dropout(p)
+            return nets[p], torch.optim.Adam(nets[p].parameters(), lr=lr)
+        """),
+    # ------------------------------------------------------------ plot_learning_curve
+    "learning-curve-ignores-xscale": _wrong("plot_learning_curve", "xscale", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
+            for ax, stat in zip(axs, ['loss', 'accuracy']):
+                for key in [f'train {stat}', f'validation {stat}']:
+                    ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
+                ax.set_xscale('log')
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel(stat)
+                ax.legend()
+            return fig
+        """),
+    "learning-curve-without-y-labels": _wrong("plot_learning_curve", "y axis", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
+            for ax, stat in zip(axs, ['loss', 'accuracy']):
+                for key in [f'train {stat}', f'validation {stat}']:
+                    ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
+                ax.set_xscale(xscale)
+                ax.set_xlabel(xlabel)
+                ax.legend()
+            return fig
+        """),
+    "learning-curve-of-the-first-epoch": _wrong("plot_learning_curve", "first epoch", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
+            for ax, stat in zip(axs, ['loss', 'accuracy']):
+                for key in [f'train {stat}', f'validation {stat}']:
+                    ax.plot(values, [history[key][0] for history in histories], '.-', label=key)
+                ax.set_xscale(xscale)
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel(stat)
+                ax.legend()
+            return fig
+        """),
+    "learning-curve-against-the-run-index": _wrong("plot_learning_curve", "against `values`", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
+            for ax, stat in zip(axs, ['loss', 'accuracy']):
+                for key in [f'train {stat}', f'validation {stat}']:
+                    ax.plot([history[key][-1] for history in histories], '.-', label=key)
+                ax.set_xscale(xscale)
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel(stat)
+                ax.legend()
+            return fig
+        """),
+    "learning-curve-of-validation-only": _wrong("plot_learning_curve", "train and validation", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
+            for ax, stat in zip(axs, ['loss', 'accuracy']):
+                ax.plot(values, [history[f'validation {stat}'][-1] for history in histories], '.-')
+                ax.set_xscale(xscale)
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel(f'validation {stat}')
+            return fig
+        """),
+    # ------------------------------------------------------------ BestModelTracker
+    "best-net-is-the-training-net": _wrong("BestModelTracker", "not a copy", """
+        class BestModelTracker:
+            def __init__(self):
+                self.best_net = None
+                self.best_epoch = 0
+                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
+                                   'train accuracy': 0, 'validation accuracy': 0}
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
+                    self.best_net = net
+                    self.best_epoch = epoch
+                    self.best_stats = epoch_stats
+        """),
+    "best-net-is-a-shallow-copy": _wrong("BestModelTracker", "deep copy", """
+        class BestModelTracker:
+            def __init__(self):
+                self.best_net = None
+                self.best_epoch = 0
+                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
+                                   'train accuracy': 0, 'validation accuracy': 0}
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
+                    self.best_net = copy.copy(net)
+                    self.best_epoch = epoch
+                    self.best_stats = epoch_stats
+        """),
+    "best-net-copied-every-epoch": _wrong("BestModelTracker", "last epoch's parameters", """
+        class BestModelTracker:
+            def __init__(self):
+                self.best_net = None
+                self.best_epoch = 0
+                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
+                                   'train accuracy': 0, 'validation accuracy': 0}
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
+                    self.best_epoch = epoch
+                    self.best_stats = epoch_stats
+                self.best_net = copy.deepcopy(net)
+        """),
+    "tracker-later-tie-wins": _wrong("BestModelTracker", "strictly lower", """
+        class BestModelTracker:
+            def __init__(self):
+                self.best_net = None
+                self.best_epoch = 0
+                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
+                                   'train accuracy': 0, 'validation accuracy': 0}
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] <= self.best_stats['validation loss']:
+                    self.best_net = copy.deepcopy(net)
+                    self.best_epoch = epoch
+                    self.best_stats = epoch_stats
+        """),
+    "tracker-state-on-the-class": _wrong("BestModelTracker", "afresh", """
+        class BestModelTracker:
+            best_net = None
+            best_epoch = 0
+            best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
+                          'train accuracy': 0, 'validation accuracy': 0}
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < BestModelTracker.best_stats['validation loss']:
+                    BestModelTracker.best_net = copy.deepcopy(net)
+                    BestModelTracker.best_epoch = epoch
+                    BestModelTracker.best_stats = epoch_stats
+        """),
+    # ------------------------------------------------------------ EarlyStopper
+    "stopper-counts-ties-as-improvement": _wrong("EarlyStopper", "never returns Stop", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.patience = patience
+                self.best_loss = float('inf')
+                self.bad_epochs = 0
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] <= self.best_loss:
+                    self.best_loss = epoch_stats['validation loss']
+                    self.bad_epochs = 0
+                else:
+                    self.bad_epochs += 1
+                if self.bad_epochs >= self.patience:
+                    return Stop
+        """),
+    "stopper-counter-never-reset": _wrong("EarlyStopper", "improves", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.patience = patience
+                self.best_loss = float('inf')
+                self.bad_epochs = 0
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_loss:
+                    self.best_loss = epoch_stats['validation loss']
+                else:
+                    self.bad_epochs += 1
+                if self.bad_epochs >= self.patience:
+                    return Stop
+        """),
+    "stopper-state-on-the-class": _wrong("EarlyStopper", "not on the class", """
+        class EarlyStopper:
+            losses = []  # the validation loss of every epoch so far
+
+            def __init__(self, patience=5):
+                self.patience = patience
+
+            def __call__(self, net, epoch, epoch_stats):
+                self.losses.append(epoch_stats['validation loss'])
+                best_epoch = self.losses.index(min(self.losses))
+                if len(self.losses) - 1 - best_epoch >= self.patience:
+                    return Stop
+                return None
+        """),
+    # ------------------------------------------------------------ grid_size
+    "grid-is-a-sum": _wrong("grid_size", "not their sum", """
+        N_GRID_EXPERIMENTS = 4 + 5 + 6
+        """),
+    "grid-over-two-hyperparameters": _wrong("grid_size", "combinations", """
+        N_GRID_EXPERIMENTS = 4 * 5  # learning rates × weight decays
+        """),
+}
+
+CHECK_LEVEL_WRONG: dict[str, Variant] = {
+    # ------------------------------------------------------------ build_optimizer: the visible checks stop these
+    "optimizer-ignores-weight-decay": _wrong("build_optimizer", "weight_decay argument", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.Adam(net.parameters(), lr=lr)
+        """),
+    "optimizer-with-adams-default-lr": _wrong("build_optimizer", "default learning rate", """
+        def build_optimizer(net, weight_decay, lr=1e-3):
+            return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
+        """),
+    "optimizer-of-the-first-layer": _wrong("build_optimizer", "leaves some parameters", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.Adam(net[0].parameters(), lr=lr, weight_decay=weight_decay)
+        """),
+    # ------------------------------------------------------------ l2_penalty: the visible checks stop these
+    "penalty-without-half": _wrong("l2_penalty", "twice", """
+        def l2_penalty(net, weight_decay):
+            return weight_decay * sum((p ** 2).sum() for p in net.parameters())
+        """),
+    "penalty-of-weights-only": _wrong("l2_penalty", "biases", """
+        def l2_penalty(net, weight_decay):
+            return weight_decay / 2 * sum((p ** 2).sum() for name, p in net.named_parameters() if 'weight' in name)
+        """),
+    "penalty-as-a-number": _wrong("l2_penalty", "plain number", """
+        def l2_penalty(net, weight_decay):
+            return weight_decay / 2 * sum((p ** 2).sum().item() for p in net.parameters())
+        """),
+    "penalty-detached": _wrong("l2_penalty", "detached", """
+        def l2_penalty(net, weight_decay):
+            return weight_decay / 2 * sum((p.detach() ** 2).sum() for p in net.parameters())
+        """),
+    "penalty-of-norms-not-squares": _wrong("l2_penalty", "sum of the squares", """
+        def l2_penalty(net, weight_decay):
+            return weight_decay / 2 * sum(p.norm() for p in net.parameters())
+        """),
+    # ------------------------------------------------------------ adam_vs_adamw: the visible checks stop it
+    "first-step-changes-theta-in-place": _wrong("adam_vs_adamw", "in place", """
+        def adam_first_step(theta, lr, weight_decay):
+            theta.requires_grad_(True)
+            optimizer = torch.optim.Adam([theta], lr=lr, weight_decay=weight_decay)
+            theta.grad = torch.zeros_like(theta)
+            optimizer.step()
+            return theta.detach().clone()
+
+
+        def adamw_first_step(theta, lr, weight_decay):
+            return theta * (1 - lr * weight_decay)
+        """),
+    # ------------------------------------------------------------ build_net_with_dropout: dropout_experiment loses
+    # points too (and the visible checks stop the first three)
+    "dropout-active-in-eval-mode": _wrong("build_net_with_dropout", "eval mode", """
+        from torch import nn
+        from torch.nn import functional as F
+
+
+        class DropoutNet(nn.Module):
+            def __init__(self, p):
+                super().__init__()
+                self.p = p
+                self.hidden1, self.hidden2, self.output = nn.Linear(784, 128), nn.Linear(128, 64), nn.Linear(64, 10)
+
+            def forward(self, x):
+                x = F.dropout(F.relu(self.hidden1(x)), self.p)
+                x = F.dropout(F.relu(self.hidden2(x)), self.p)
+                return self.output(x)
+
+
+        def build_net_with_dropout(p):
+            return DropoutNet(p)
+        """),
+    "dropout-net-is-cached": _wrong("build_net_with_dropout", "same network", """
+        import functools
+
+
+        @functools.cache
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(
+                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
+                torch.nn.Linear(64, 10),
+            )
+        """),
+    "dropout-forgotten": _wrong("build_net_with_dropout", "no dropout", """
+        def build_net_with_dropout(p):
+            return build_net()
+        """),
+    # ------------------------------------------------------------ dropout_experiment: the visible checks stop it
+    "setup-ignores-lr": _wrong("dropout_experiment", "lr argument", """
+        def dropout_experiment_setup(p, lr=1e-4):
+            net = build_net_with_dropout(p)
+            return net, torch.optim.Adam(net.parameters())
+        """),
+    "setup-returns-optimizer-first": _wrong("dropout_experiment", "order", """
+        def dropout_experiment_setup(p, lr=1e-4):
+            net = build_net_with_dropout(p)
+            return torch.optim.Adam(net.parameters(), lr=lr), net
+        """),
+    # ------------------------------------------------------------ plot_learning_curve: the visible checks stop these
+    "learning-curve-on-one-axes": _wrong("plot_learning_curve", "two axes", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig, ax = plt.subplots()
+            for key in ['train loss', 'validation loss', 'train accuracy', 'validation accuracy']:
+                ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
+            ax.set(xscale=xscale, xlabel=xlabel, ylabel='loss / accuracy')
+            ax.legend()
+            return fig
+        """),
+    "learning-curve-without-labels": _wrong("plot_learning_curve", "label", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
+            for ax, stat in zip(axs, ['loss', 'accuracy']):
+                for key in [f'train {stat}', f'validation {stat}']:
+                    ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
+                ax.set_xscale(xscale)
+                ax.legend()
+            return fig
+        """),
+    "learning-curve-not-returned": _wrong("plot_learning_curve", "return", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
+            for ax, stat in zip(axs, ['loss', 'accuracy']):
+                for key in [f'train {stat}', f'validation {stat}']:
+                    ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
+                ax.set_xscale(xscale)
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel(stat)
+                ax.legend()
+            plt.show()
+        """),
+    # ------------------------------------------------------------ BestModelTracker: the visible checks stop these
+    "best-net-is-a-state-dict": _wrong("BestModelTracker", "nn.Module", """
+        class BestModelTracker:
+            def __init__(self):
+                self.best_net = None
+                self.best_epoch = 0
+                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
+                                   'train accuracy': 0, 'validation accuracy': 0}
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
+                    self.best_net = copy.deepcopy(net.state_dict())
+                    self.best_epoch = epoch
+                    self.best_stats = epoch_stats
+        """),
+    "tracker-keeps-the-last-stats": _wrong("BestModelTracker", "last epoch's statistics", """
+        class BestModelTracker:
+            def __init__(self):
+                self.best_net = None
+                self.best_epoch = 0
+                self.best_loss = torch.inf
+                self.best_stats = None
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_loss:
+                    self.best_loss = epoch_stats['validation loss']
+                    self.best_net = copy.deepcopy(net)
+                    self.best_epoch = epoch
+                self.best_stats = epoch_stats
+        """),
+    # ------------------------------------------------------------ EarlyStopper: the visible checks stop these
+    "stopper-stops-one-epoch-late": _wrong("EarlyStopper", "too late", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.patience = patience
+                self.best_loss = float('inf')
+                self.bad_epochs = 0
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_loss:
+                    self.best_loss = epoch_stats['validation loss']
+                    self.bad_epochs = 0
+                else:
+                    self.bad_epochs += 1
+                if self.bad_epochs > self.patience:
+                    return Stop
+        """),
+    "stopper-patience-fixed-at-5": _wrong("EarlyStopper", "patience", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.best_loss = float('inf')
+                self.bad_epochs = 0
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_loss:
+                    self.best_loss = epoch_stats['validation loss']
+                    self.bad_epochs = 0
+                else:
+                    self.bad_epochs += 1
+                if self.bad_epochs >= 5:
+                    return Stop
+        """),
+    "stopper-returns-a-string": _wrong("EarlyStopper", "Stop marker", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.patience = patience
+                self.best_loss = float('inf')
+                self.bad_epochs = 0
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_loss:
+                    self.best_loss = epoch_stats['validation loss']
+                    self.bad_epochs = 0
+                else:
+                    self.bad_epochs += 1
+                if self.bad_epochs >= self.patience:
+                    return 'stop'
+        """),
+    "stopper-returns-false-to-go-on": _wrong("EarlyStopper", "return None", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.patience = patience
+                self.best_loss = float('inf')
+                self.bad_epochs = 0
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_loss:
+                    self.best_loss = epoch_stats['validation loss']
+                    self.bad_epochs = 0
+                else:
+                    self.bad_epochs += 1
+                return Stop if self.bad_epochs >= self.patience else False
+        """),
+    "stopper-compares-with-the-previous-epoch": _wrong("EarlyStopper", "best", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.patience = patience
+                self.previous_loss = float('inf')
+                self.bad_epochs = 0
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.previous_loss:
+                    self.bad_epochs = 0
+                else:
+                    self.bad_epochs += 1
+                self.previous_loss = epoch_stats['validation loss']
+                if self.bad_epochs >= self.patience:
+                    return Stop
+        """),
+}
+
+ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
+    "optimizer-over-a-parameter-list": _cell("build_optimizer", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            parameters = [p for p in net.parameters()]
+            return torch.optim.Adam(parameters, lr, weight_decay=weight_decay)
+        """),
+    "optimizer-with-a-parameter-group": _cell("build_optimizer", """
+        def build_optimizer(net, weight_decay, lr=1e-4):
+            return torch.optim.Adam([{'params': net.parameters(), 'weight_decay': weight_decay}], lr=lr)
+        """),
+    "penalty-as-a-squared-norm": _cell("l2_penalty", """
+        def l2_penalty(net, weight_decay):
+            theta = torch.cat([p.flatten() for p in net.parameters()])
+            return 0.5 * weight_decay * torch.linalg.vector_norm(theta) ** 2
+        """),
+    "penalty-in-a-loop": _cell("l2_penalty", """
+        def l2_penalty(net, weight_decay):
+            penalty = 0
+            for name, param in net.named_parameters():
+                penalty = penalty + param.pow(2).sum()
+            return weight_decay * penalty / 2
+        """),
+    "first-steps-by-formula": _cell("adam_vs_adamw", """
+        EPS = 1e-8  # Adam's default eps
+
+
+        def adam_first_step(theta, lr, weight_decay):
+            # the gradient is weight_decay * theta; after bias correction Adam divides it by its own size
+            gradient = weight_decay * theta
+            return theta - lr * gradient / (gradient.abs() + EPS)
+
+
+        def adamw_first_step(theta, lr, weight_decay):
+            return theta * (1 - lr * weight_decay)
+        """),
+    "adam-first-step-by-sign": _cell("adam_vs_adamw", """
+        def adam_first_step(theta, lr, weight_decay):
+            return theta - lr * torch.sign(theta)
+
+
+        def adamw_first_step(theta, lr, weight_decay):
+            theta = theta.clone().requires_grad_()
+            optimizer = torch.optim.AdamW([theta], lr=lr, weight_decay=weight_decay)
+            theta.grad = torch.zeros_like(theta)
+            optimizer.step()
+            return theta.detach()
+        """),
+    "dropout-after-relu-in-a-loop": _cell("build_net_with_dropout", """
+        def build_net_with_dropout(p):
+            sizes = [784, 128, 64]
+            layers = []
+            for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+                layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU(), torch.nn.Dropout(p)]
+            return torch.nn.Sequential(*layers, torch.nn.Linear(64, 10))
+        """),
+    "dropout-net-as-a-module-subclass": _cell("build_net_with_dropout", """
+        from torch import nn
+        from torch.nn import functional as F
+
+
+        class DropoutNet(nn.Module):
+            def __init__(self, p):
+                super().__init__()
+                self.p = p
+                self.hidden1, self.hidden2, self.output = nn.Linear(784, 128), nn.Linear(128, 64), nn.Linear(64, 10)
+
+            def forward(self, x):
+                x = F.dropout(F.relu(self.hidden1(x)), self.p, training=self.training)
+                x = F.dropout(F.relu(self.hidden2(x)), self.p, training=self.training)
+                return self.output(x)
+
+
+        def build_net_with_dropout(p):
+            return DropoutNet(p)
+        """),
+    "dropout-by-a-hand-made-mask": _cell("build_net_with_dropout", """
+        class MyDropout(torch.nn.Module):
+            def __init__(self, p):
+                super().__init__()
+                self.p = p
+
+            def forward(self, x):
+                if not self.training:
+                    return x
+                mask = (torch.rand_like(x) >= self.p).float()
+                return x * mask / (1 - self.p)
+
+
+        def build_net_with_dropout(p):
+            return torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), MyDropout(p),
+                                       torch.nn.Linear(128, 64), torch.nn.ReLU(), MyDropout(p),
+                                       torch.nn.Linear(64, 10))
+        """),
+    "setup-with-explicit-zero-weight-decay": _cell("dropout_experiment", """
+        def dropout_experiment_setup(p, lr=1e-4):
+            net = build_net_with_dropout(p)
+            optimizer = build_optimizer(net, weight_decay=0, lr=lr)
+            return (net, optimizer)
+        """),
+    "learning-curve-accuracy-first": _cell("plot_learning_curve", """
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            finals = [{key: series[-1] for key, series in history.items()} for history in histories]
+            fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(10, 4))
+            for stat, ax in zip(['accuracy', 'loss'], [accuracy_ax, loss_ax]):
+                for phase in ['validation', 'train']:
+                    points = sorted(zip(values, [final[f'{phase} {stat}'] for final in finals]))
+                    ax.plot(*zip(*points), marker='o', label=phase)
+                ax.set_title(stat)
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel(stat)
+                ax.set_xscale(xscale)
+                ax.legend()
+            return fig
+        """),
+    "learning-curve-scattered-on-a-figure": _cell("plot_learning_curve", """
+        from matplotlib.figure import Figure
+
+
+        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
+            histories = list(histories)
+            fig = Figure(figsize=(9, 3))
+            for ax, stat in zip(fig.subplots(1, 2), ['loss', 'accuracy']):
+                for phase in ['train', 'validation']:
+                    ax.scatter(values, [h[f'{phase} {stat}'][-1] for h in histories], label=phase)
+                ax.set(xscale=xscale, xlabel=xlabel, ylabel=stat)
+            return fig
+        """),
+    "tracker-reloads-a-state-dict": _cell("BestModelTracker", """
+        class BestModelTracker:
+            def __init__(self):
+                self.best_net = None
+                self.best_epoch = 0
+                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
+                                   'train accuracy': 0, 'validation accuracy': 0}
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
+                    if self.best_net is None:
+                        self.best_net = copy.deepcopy(net)
+                    else:
+                        self.best_net.load_state_dict(net.state_dict())  # copies the values into best_net
+                    self.best_epoch = epoch
+                    self.best_stats = dict(epoch_stats)
+        """),
+    "tracker-with-its-own-best-loss": _cell("BestModelTracker", """
+        class BestModelTracker:
+            def __init__(self):
+                self.best_net = None
+                self.best_epoch = None
+                self.best_stats = None
+                self.best_loss = float('inf')
+
+            def __call__(self, net, epoch, epoch_stats):
+                loss = epoch_stats['validation loss']
+                if loss >= self.best_loss:
+                    return
+                self.best_loss = loss
+                self.best_net = copy.deepcopy(net)
+                self.best_epoch = epoch
+                self.best_stats = epoch_stats.copy()
+        """),
+    "stopper-by-epoch-arithmetic": _cell("EarlyStopper", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.patience = patience
+                self.best_loss = np.inf
+                self.best_epoch = 0
+
+            def __call__(self, net, epoch, epoch_stats):
+                if epoch_stats['validation loss'] < self.best_loss:
+                    self.best_loss, self.best_epoch = epoch_stats['validation loss'], epoch
+                elif epoch - self.best_epoch >= self.patience:
+                    return Stop
+        """),
+    "stopper-with-a-loss-history": _cell("EarlyStopper", """
+        class EarlyStopper:
+            def __init__(self, patience=5):
+                self.patience = patience
+                self.losses = []
+
+            def __call__(self, net, epoch, epoch_stats):
+                self.losses.append(epoch_stats['validation loss'])
+                earlier, recent = self.losses[:-self.patience], self.losses[-self.patience:]
+                if earlier and min(recent) >= min(earlier):
+                    return Stop
+                return None
+        """),
+    "grid-from-the-notebook-lists": _cell("grid_size", """
+        N_GRID_EXPERIMENTS = len(lrs) * len(weight_decays) * len(dropouts)
+        """),
+    "grid-by-itertools-product": _cell("grid_size", """
+        import itertools
+
+        learning_rates = [0.1, 0.01, 0.001, 0.0001]
+        decays = [0, 0.0001, 0.001, 0.01, 0.1]
+        dropout_rates = [0, 0.1, 0.3, 0.5, 0.7, 0.9]
+        N_GRID_EXPERIMENTS = len(list(itertools.product(learning_rates, decays, dropout_rates)))
+        """),
+}
