@@ -39,7 +39,8 @@ nbgrader-example: $(BIN)/.installed clean-course  ## the same submissions throug
 		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m autograder.nbgrader_grading $$assignment $(EXAMPLES) || exit 1; \
 	done
 
-bench: $(BIN)/.installed  ## measure grading latency and throughput (bench/results/)
+bench: $(BIN)/.installed  ## measure grading and training speed; tables in bench/results/ (about 25 minutes)
+	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.grading
 
 test: $(BIN)/.installed  ## run the test suite

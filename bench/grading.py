@@ -1,13 +1,18 @@
-"""How fast does the grader grade? Latency of one solution and throughput of a batch.
+"""How fast does the grader grade? Latency of one submission and throughput of a batch.
 
-    python -m bench.grading [--submissions 40] [--workers 2] [--repeats 3] [--out bench/results]
+    python -m bench.grading [--submissions 100] [--repeats 5] [--out bench/results]
 
-Writes a Markdown table and a JSON file. Each figure is the median of
-``--repeats`` runs; the floor is a bare ``python -c "import torch, torchvision"``
-measured in the same run, so ratios compare like with like on this machine.
+Every figure is a median of ``--repeats`` runs, measured in the same run as
+what it is compared with:
+- latency: grading the solution notebook, against the floor (a bare
+  ``python -c "import torch, torchvision"``) and against ``nbgrader autograde``
+  of the same submission;
+- throughput: ``--submissions`` copies with 1 and with 2 workers, the speed-up,
+  and the peak memory (resident set) of the largest worker process.
 """
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -16,11 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import grade
+from nbgrader.converters import Autograde
+
+from autograder import build, course, grade, nbgrader_grading
 from autograder.course import ROOT
 from bench import results as results_file
 
 SOLUTION = ROOT / "examples" / "submitted" / "ada" / "regularization" / "regularization.ipynb"
+ASSIGNMENT = "regularization"
 
 
 def _median_seconds(action, repeats: int) -> float:
@@ -40,40 +48,59 @@ def floor_seconds(repeats: int) -> float:
 
 def latency_seconds(repeats: int) -> float:
     """Grading the solution notebook alone, from the grader's call to its result."""
-    return _median_seconds(lambda: grade.grade_paths([SOLUTION], "regularization", workers=1), repeats)
+    return _median_seconds(lambda: grade.grade_paths([SOLUTION], ASSIGNMENT, workers=1), repeats)
 
 
-def batch(n: int, workers: int, folder: Path) -> tuple[float, float]:
-    """Seconds to grade ``n`` copies of the solution with ``workers``; and the points of the last one."""
+def nbgrader_seconds(repeats: int, folder: Path) -> float:
+    """``nbgrader autograde`` of the same submission in a scratch course (its release is built first, untimed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    gradebook = folder / "gradebook.db"
+    build.build_release(ASSIGNMENT, output_root=folder, gradebook=gradebook)
+    target = folder / "submissions" / "ada" / ASSIGNMENT
+    target.mkdir(parents=True)
+    shutil.copy(SOLUTION, target)
+    nbgrader_grading.collect(folder / "submissions", ASSIGNMENT, root=folder)
+    config = course.config(ROOT, gradebook, folder)
+    return _median_seconds(lambda: course.run(Autograde, ASSIGNMENT, config, student="*"), repeats)
+
+
+def batch_seconds(n: int, workers: int, folder: Path) -> float:
+    """Seconds to grade ``n`` copies of the solution with ``workers`` (checked: each gets full marks)."""
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(n):
         shutil.copy(SOLUTION, folder / f"student{index:03d}.ipynb")
     start = time.perf_counter()
-    results = grade.grade_paths([folder], "regularization", workers=workers)
+    results = grade.grade_paths([folder], ASSIGNMENT, workers=workers)
     seconds = time.perf_counter() - start
-    return seconds, results[-1].points
+    if any(result.points != result.max_points for result in results):
+        raise RuntimeError("a copy of the solution lost points: the benchmark measured a broken grader")
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.grading", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--submissions", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--submissions", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=results_file.DEFAULT_FOLDER)
     args = parser.parse_args(argv)
-    floor = floor_seconds(args.repeats)
-    latency = latency_seconds(args.repeats)
     with tempfile.TemporaryDirectory() as scratch:
-        seconds, points = batch(args.submissions, args.workers, Path(scratch))
+        floor = floor_seconds(args.repeats)
+        latency = latency_seconds(args.repeats)
+        nbgrader = nbgrader_seconds(args.repeats, Path(scratch) / "course")
+        one = batch_seconds(args.submissions, 1, Path(scratch) / "one")
+        two = batch_seconds(args.submissions, 2, Path(scratch) / "two")
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child, in KiB on Linux
     results = {
         "floor_import_torch_s": round(floor, 2),
         "solution_latency_s": round(latency, 2),
         "latency_over_floor": round(latency / floor, 2),
-        "batch_submissions": args.submissions,
-        "batch_workers": args.workers,
-        "batch_s": round(seconds, 1),
-        "submissions_per_minute": round(args.submissions / seconds * 60, 1),
-        "batch_solution_points": points,
+        "nbgrader_autograde_s": round(nbgrader, 2),
+        "nbgrader_over_latency": round(nbgrader / latency, 2),
+        "submissions": args.submissions,
+        "one_worker_per_min": round(args.submissions / one * 60, 1),
+        "two_workers_per_min": round(args.submissions / two * 60, 1),
+        "speedup_two_workers": round(one / two, 2),
+        "peak_worker_rss_mib": round(peak_mib),
     }
     print(results_file.write(results, args.out, "grading"))
     return 0
