@@ -97,18 +97,23 @@ def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, dev
     start_time = time.time()
 
     # Forward hooks record what every top-level layer outputs (for the analysis
-    # in the assignments, not needed for training). Sums stay on the device and
-    # are read once per epoch, so the loop does not wait for the device per batch;
-    # std_mean gives two of the three statistics in one pass.
+    # in the assignments, not needed for training). Per batch they store three
+    # sums (x, |x|, x²) in a preallocated buffer, which costs half of computing
+    # mean and std there; the per-batch means and stds follow at the end of the
+    # phase, in float64, from one read of the buffer.
     layers = list(net.children())
-    layer_sums = {}  # phase -> tensor of (layers, 3): output mean, abs mean and std, summed over batches
+    raw = {}  # phase -> (batches, layers, 3) sums of x, |x| and x² of each layer's output per batch
+    counts = {}  # phase -> (batches, layers) number of output elements per batch
+    position = {"batch": 0}
 
     def register_measure_hook(idx, module):
         def hook(module, input, output):
             if torch.is_tensor(output):
                 with torch.no_grad():
-                    std, mean = torch.std_mean(output)
-                    layer_sums[phase][idx] += torch.stack((mean, output.abs().mean(), std))
+                    flat = output.detach().reshape(-1)
+                    torch.stack((flat.sum(), flat.abs().sum(), torch.dot(flat, flat)),
+                                out=raw[phase][position["batch"], idx])
+                counts[phase][position["batch"]][idx] = flat.numel()
 
         return module.register_forward_hook(hook)
 
@@ -118,14 +123,17 @@ def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, dev
         for epoch in tqdm(range(epochs), desc="Epoch", leave=False, disable=not progress):
             epoch_stats = collections.defaultdict(float)
             sums.clear()
-            layer_sums.update({name: torch.zeros(len(layers), 3, dtype=torch.float64, device=device)
-                               for name in ("train", "validation")})  # float64, like the seed's Python sums
+            for name, dataset in (("train", train), ("validation", validation)):
+                batches = -(-len(dataset) // batch_size)
+                raw[name] = torch.zeros(batches, len(layers), 3, device=device)
+                counts[name] = [[0] * len(layers) for _ in range(batches)]
             epoch_outputs = {"train": [], "validation": []}
             for phase in ("train", "validation"):
                 net.train(phase == "train")
                 steps = 0
                 with torch.set_grad_enabled(phase == "train"):
                     for x, y in loaders[phase]():
+                        position["batch"] = steps
                         x, y = x.to(device), y.to(device)
                         pred_y = net(x)
                         loss = nn.functional.cross_entropy(pred_y, y)
@@ -143,9 +151,7 @@ def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, dev
                             optimizer.step()
                         steps += 1
                 epoch_stats[f"{phase} steps"] = steps
-                for idx, (mean, abs_mean, std) in enumerate(layer_sums[phase].tolist()):
-                    name = f"{phase} {idx}: {type(layers[idx]).__name__} output"
-                    sums.update({f"{name} mean": mean, f"{name} abs mean": abs_mean, f"{name} std": std})
+                sums.update(_layer_statistics(phase, layers, raw[phase][:steps], counts[phase][:steps]))
                 for key, total in sums.items():
                     if key.startswith(phase):  # the mean over this phase's mini-batches
                         epoch_stats[key] = float(total) / max(steps, 1)
@@ -161,6 +167,25 @@ def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, dev
         for hook in hooks:  # the seed left its hooks behind: a second fit counted twice
             hook.remove()
     return history
+
+
+def _layer_statistics(phase: str, layers: list, raw: torch.Tensor, counts: list) -> dict:
+    """Per layer, the sums over batches of each batch's output mean, mean |x| and std, as the seed sums them."""
+    raw = raw.double().cpu()
+    n = torch.tensor(counts, dtype=torch.float64)
+    seen = n > 0  # layers whose output was a tensor
+    n = n.clamp(min=1)
+    mean, abs_mean = raw[..., 0] / n, raw[..., 1] / n
+    variance = (raw[..., 2] - raw[..., 0] ** 2 / n) / (n - 1).clamp(min=1)  # unbiased, like Tensor.std()
+    std = variance.clamp(min=0).sqrt()
+    statistics = {}
+    for idx, layer in enumerate(layers):
+        if seen[:, idx].any():
+            name = f"{phase} {idx}: {type(layer).__name__} output"
+            statistics.update({f"{name} mean": mean[:, idx].sum().item(),
+                               f"{name} abs mean": abs_mean[:, idx].sum().item(),
+                               f"{name} std": std[:, idx].sum().item()})
+    return statistics
 
 
 def _use_fused_kernel(optimizer: torch.optim.Optimizer) -> None:
