@@ -9,7 +9,6 @@ feedback/STUDENT.{md,html}.
 """
 
 import argparse
-import math
 import queue
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from autograder import prepare, sandbox
 from autograder.build import assignments
+from autograder.checks import points_earned
 from autograder.results import ERROR, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, ItemResult, SubmissionResult, WrittenItem
 
 
@@ -79,6 +79,7 @@ def grade_paths(paths: list[Path], assignment: str | None = None, workers: int =
                 limits: sandbox.Limits | None = None, hide: list[Path] | None = None) -> list[SubmissionResult]:
     """Grade every notebook under ``paths``; one result per notebook, in the order found."""
     submissions = discover(paths, assignment)
+    releases = {name: prepare.template(name) for name in {s.assignment for s in submissions}}
     limits = limits or sandbox.Limits()
     hide = [Path(p).resolve() for p in paths] + [Path(p).resolve() for p in hide or []]
     slots: queue.Queue[int] = queue.Queue()
@@ -88,7 +89,7 @@ def grade_paths(paths: list[Path], assignment: str | None = None, workers: int =
     def grade_one(submission: Submission) -> SubmissionResult:
         slot = slots.get()
         try:
-            return grade_notebook(submission, slot, limits, hide)
+            return grade_notebook(submission, releases[submission.assignment], slot, limits, hide)
         finally:
             slots.put(slot)
 
@@ -96,11 +97,11 @@ def grade_paths(paths: list[Path], assignment: str | None = None, workers: int =
         return list(pool.map(grade_one, submissions))
 
 
-def grade_notebook(submission: Submission, slot: int = 0, limits: sandbox.Limits | None = None,
+def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandbox.Limits | None = None,
                    hide: list[Path] | None = None) -> SubmissionResult:
+    """Grade one submission against its assignment's release notebook, in worker slot ``slot``."""
     start = time.monotonic()
     result = SubmissionResult(submission.student, submission.assignment, submission.shown_as)
-    release = prepare.template(submission.assignment)
     try:
         program = prepare.build_program(prepare.read_submission(submission.path), submission.assignment, release)
     except prepare.InvalidSubmission as invalid:
@@ -137,7 +138,7 @@ def _item_result(item: prepare.Item, outcome: sandbox.Outcome) -> ItemResult:
     if item.grade_id in outcome.broken_items:
         return ItemResult(item.grade_id, 0.0, item.points, ERROR, [outcome.broken_items[item.grade_id]])
     fraction, messages = outcome.items[item.grade_id]
-    points = math.floor(fraction * item.points * 100 + 1e-9) / 100  # never round up to points not earned
+    points = points_earned(fraction, item.points)
     status = PASSED if fraction >= 1 else PARTIAL if fraction > 0 else FAILED
     if all("not attempted" in message for message in messages) and messages:
         status = NOT_ATTEMPTED

@@ -15,6 +15,7 @@ gets its grade.
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import hmac
 import json
@@ -71,7 +72,7 @@ def run(job: dict, notebook: Path, slot: int, limits: Limits, hide: list[Path]) 
         pending = [item for item in job["items"] if item not in outcome.items and item not in outcome.broken_items]
         if not pending:
             break
-        attempt = {**job, "items": pending, "skip_cells": skip_cells, "skip_items": []}
+        attempt = {**job, "items": pending, "skip_cells": skip_cells}
         events, ended = _attempt(attempt, notebook, slot, limits, hide, deadline)
         state = _merge(events, outcome)
         if ended == "done" or outcome.tampered:
@@ -188,7 +189,7 @@ def _environment(scratch: Path) -> dict[str, str]:
         "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(scratch / ".matplotlib"),
         "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
         "REGLAB_PROFILE": "tiny", "REGLAB_DATA": "synthetic", "NBGRADER_EXECUTION": "autograde",
-        "REGLAB_DATA_DIR": os.environ.get("REGLAB_GRADING_DATA_DIR", str(scratch / "data")),
+        "REGLAB_DATA_DIR": str(scratch / "data"),
     }
 
 
@@ -222,6 +223,7 @@ def _slot_cgroup(slot: int, limits: Limits) -> Path | None:
     return cgroup
 
 
+@functools.cache
 def _python_readable_by_others() -> bool:
     """Whether an unprivileged uid could still import Python's standard library and torch."""
     import torch

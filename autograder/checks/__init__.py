@@ -16,6 +16,6 @@ The seam into the notebooks: the hidden part of every autograded test cell is
 earned, which nbgrader reads as the cell's (partial) grade.
 """
 
-from autograder.checks.registry import CheckFailed, CheckResult, check, grade_cell, run_checks
+from autograder.checks.registry import CheckFailed, CheckResult, check, grade_cell, points_earned, run_checks
 
-__all__ = ["CheckFailed", "CheckResult", "check", "grade_cell", "run_checks"]
+__all__ = ["CheckFailed", "CheckResult", "check", "grade_cell", "points_earned", "run_checks"]

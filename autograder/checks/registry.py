@@ -98,4 +98,14 @@ def grade_cell(assignment: str, grade_id: str, namespace: dict, points: float) -
         print(f"✗ {message}")
     if not result.messages:
         print("✓ All hidden checks passed.")
-    return math.floor(result.fraction * points * 100) / 100  # never round up to points not earned
+    return points_earned(result.fraction, points)
+
+
+def points_earned(fraction: float, points: float) -> float:
+    """An item's points for the share of its checks that passed, in hundredths, never rounded up.
+
+    nbgrader's test cells and the standalone grader both score with this, so
+    their grades agree to the hundredth; the epsilon keeps 0.29 * 100 from
+    flooring to 28.
+    """
+    return math.floor(fraction * points * 100 + 1e-9) / 100

@@ -118,15 +118,15 @@ def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, dev
         return module.register_forward_hook(hook)
 
     hooks = [register_measure_hook(idx, layer) for idx, layer in enumerate(layers)]
+    for name, dataset in (("train", train), ("validation", validation)):  # each batch overwrites its own row
+        batches = -(-len(dataset) // batch_size)
+        raw[name] = torch.zeros(batches, len(layers), 3, device=device)
+        counts[name] = [[0] * len(layers) for _ in range(batches)]
     sums = {}
     try:
         for epoch in tqdm(range(epochs), desc="Epoch", leave=False, disable=not progress):
             epoch_stats = collections.defaultdict(float)
             sums.clear()
-            for name, dataset in (("train", train), ("validation", validation)):
-                batches = -(-len(dataset) // batch_size)
-                raw[name] = torch.zeros(batches, len(layers), 3, device=device)
-                counts[name] = [[0] * len(layers) for _ in range(batches)]
             epoch_outputs = {"train": [], "validation": []}
             for phase in ("train", "validation"):
                 net.train(phase == "train")
@@ -196,6 +196,11 @@ def _use_fused_kernel(optimizer: torch.optim.Optimizer) -> None:
     the seed's MLP), and a step is a third of the time of a training step.
     """
     if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or optimizer.state:
+        return
+    # Setting the flag after construction skips the constructor's checks, so stay
+    # where the fused kernel is known to work: float32 parameters on a CPU or a CUDA GPU.
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    if not all(p.dtype == torch.float32 and p.device.type in ("cpu", "cuda") for p in parameters):
         return
     for group in optimizer.param_groups:
         if group.get("fused") is None and not group.get("foreach") and not group.get("differentiable") \
