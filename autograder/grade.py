@@ -3,7 +3,8 @@
     python -m autograder.grade PATH [PATH ...] [--assignment ID] [--workers N] [--out DIR]
 
 PATH is a notebook, a folder of notebooks, or an nbgrader ``submitted/`` tree
-(``STUDENT/ASSIGNMENT/*.ipynb``). Reports go to ``DIR`` (default ``reports/``):
+(``STUDENT/ASSIGNMENT/*.ipynb``), which may hold several assignments. Reports go to
+``DIR/ASSIGNMENT/`` (default ``reports/``), one folder per assignment graded:
 report.json, gradebook.csv, junit.xml, gradescope/STUDENT/results.json and
 feedback/STUDENT.{md,html}.
 """
@@ -53,10 +54,15 @@ def discover(paths: list[Path], assignment: str | None = None) -> list[Submissio
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
         for student, notebook in notebooks:
-            guess = assignment or _assignment_of(notebook, known)
+            named = _named_assignment(notebook, known)
+            if assignment and named not in (None, assignment):
+                continue  # another assignment's notebook in the same submitted/ tree
+            guess = assignment or named or (known[0] if len(known) == 1 else None)
             if guess is None:
                 raise ValueError(f"{notebook}: cannot tell its assignment; pass --assignment ({', '.join(known)})")
             found.append(Submission(student, guess, notebook, str(notebook.relative_to(base))))
+    if not found:
+        raise FileNotFoundError(f"no notebooks of assignment {assignment!r} under {', '.join(map(str, paths))}")
     return found
 
 
@@ -68,11 +74,9 @@ def _student_of(parts: tuple[str, ...], root: Path, known: list[str]) -> str:
     return Path(parts[0]).stem
 
 
-def _assignment_of(notebook: Path, known: list[str]) -> str | None:
-    for name in (notebook.parent.name, notebook.stem):
-        if name in known:
-            return name
-    return known[0] if len(known) == 1 else None
+def _named_assignment(notebook: Path, known: list[str]) -> str | None:
+    """The assignment a notebook's folder or file name names, if any."""
+    return next((name for name in (notebook.parent.name, notebook.stem) if name in known), None)
 
 
 def grade_paths(paths: list[Path], assignment: str | None = None, workers: int = 2,
@@ -158,10 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         results = grade_paths(args.paths, args.assignment, args.workers, hide=[args.out.resolve()])
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    reports.write_all(results, args.out)
-    print(reports.score_table(results))
-    print(f"\nReports in {args.out}/: report.json, gradebook.csv, junit.xml, gradescope/STUDENT/results.json; "
-          f"feedback in {args.out}/feedback/STUDENT.html (and .md).")
+    by_assignment: dict[str, list[SubmissionResult]] = {}
+    for result in results:
+        by_assignment.setdefault(result.assignment, []).append(result)
+    for assignment, group in sorted(by_assignment.items()):
+        reports.write_all(group, args.out / assignment)
+        print(f"{assignment}\n{reports.score_table(group)}\n")
+    print(f"Reports in {args.out}/ASSIGNMENT/: report.json, gradebook.csv, junit.xml, gradescope/STUDENT/results.json; "
+          f"feedback in {args.out}/ASSIGNMENT/feedback/STUDENT.html (and .md).")
     return 0
 
 

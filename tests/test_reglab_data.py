@@ -1,4 +1,4 @@
-"""Does the kit's offline FashionMNIST stand-in load through the real torchvision loader?"""
+"""Do the kit's offline stand-ins for FashionMNIST, MNIST and CIFAR-10 load through the real torchvision loaders?"""
 
 import struct
 
@@ -70,7 +70,7 @@ def test_data_source_can_be_forced_to_synthetic(monkeypatch, tmp_path):
 def test_unknown_data_source_is_a_clear_error(monkeypatch, tmp_path):
     """Is a misspelt REGLAB_DATA an error naming the valid values?"""
     monkeypatch.setenv("REGLAB_DATA", "cifar")
-    with pytest.raises(ValueError, match="'fashionmnist' or 'synthetic'"):
+    with pytest.raises(ValueError, match="'real' or 'synthetic'"):
         data.load_fashion_mnist(PROFILES["tiny"], data_dir=tmp_path)
 
 
@@ -85,3 +85,71 @@ def test_synthetic_data_can_be_learned_and_overfitted(tmp_path):
                   batch_size=32, device="cpu", progress=False)
     assert history["validation accuracy"][-1] > 0.5  # chance is 0.1
     assert history["train accuracy"][-1] > history["validation accuracy"][-1]
+
+
+TINY = Profile("test", n_train=80, n_validation=20, epochs=1, synthetic_data=True, purpose="test")
+
+
+@pytest.mark.parametrize(("name", "loader", "mode", "size"), [
+    ("mnist", torchvision.datasets.MNIST, "L", (28, 28)),
+    ("fashion_mnist", torchvision.datasets.FashionMNIST, "L", (28, 28)),
+    ("cifar10", torchvision.datasets.CIFAR10, "RGB", (32, 32)),
+])
+def test_load_dataset_is_torchvisions_class_on_synthetic_files(tmp_path, name, loader, mode, size):
+    """Is each dataset torchvision's own class, with PIL images through the transform, in both splits?"""
+    train = data.load_dataset(name, train=True, transform=torchvision.transforms.ToTensor(), profile=TINY,
+                              data_dir=tmp_path)
+    test = data.load_dataset(name, train=False, profile=TINY, data_dir=tmp_path)
+    assert isinstance(train, loader) and isinstance(test, loader)
+    assert (len(train), len(test)) == (100, 100)  # enough for 80 + 20, and the smallest test split
+    image, label = test[0]
+    assert image.mode == mode and image.size == size and label in range(10)
+    x, _ = train[0]
+    channels = 3 if mode == "RGB" else 1
+    assert x.shape == (channels, *size) and x.min() >= 0 and x.max() <= 1
+    assert set(test.targets if isinstance(test.targets, list) else test.targets.tolist()) == set(range(10))
+
+
+def test_load_dataset_takes_an_explicit_size(tmp_path):
+    """Does ``n`` set the number of synthetic training images, and the test split follow it?"""
+    assert len(data.load_dataset("cifar10", n=1200, profile=TINY, data_dir=tmp_path)) == 1200
+    assert len(data.load_dataset("cifar10", train=False, n=1200, profile=TINY, data_dir=tmp_path)) == 200
+
+
+def test_datasets_differ(tmp_path):
+    """Do MNIST's and FashionMNIST's stand-ins hold different images (so an assignment cannot mix them up unseen)?"""
+    mnist = data.load_dataset("mnist", profile=TINY, data_dir=tmp_path)
+    fashion = data.load_dataset("fashion_mnist", profile=TINY, data_dir=tmp_path)
+    assert not torch.equal(mnist.data, fashion.data)
+
+
+def test_synthetic_cifar10_uses_cifars_batch_format(tmp_path):
+    """Are there five training batches and a test batch of 3072-byte rows, as in the real CIFAR-10?"""
+    import pickle
+
+    folder = data.write_synthetic_cifar10(tmp_path, n_train=50, n_test=10)
+    batches = [pickle.loads((folder / f"data_batch_{i}").read_bytes()) for i in range(1, 6)]
+    assert sum(len(batch["labels"]) for batch in batches) == 50
+    assert all(batch["data"].shape[1] == 3072 for batch in batches)
+    assert pickle.loads((folder / "batches.meta").read_bytes())["label_names"][0] == "airplane"
+
+
+def test_corrupted_synthetic_cifar10_is_refused(tmp_path):
+    """Does the checksum check torchvision runs still catch a damaged file?"""
+    folder = data.write_synthetic_cifar10(tmp_path, n_train=50, n_test=10)
+    with (folder / "data_batch_3").open("ab") as f:
+        f.write(b"garbage")
+    with pytest.raises(RuntimeError, match="corrupted"):
+        data.SyntheticCIFAR10(tmp_path, train=True)
+
+
+def test_unknown_dataset_is_a_clear_error(tmp_path):
+    """Is a misspelt dataset name an error naming the valid ones?"""
+    with pytest.raises(ValueError, match="cifar10"):
+        data.load_dataset("cifar", profile=TINY, data_dir=tmp_path)
+
+
+def test_load_mnist_returns_flat_images(tmp_path):
+    """Does MNIST come as flattened 784-pixel vectors in the profile's sizes, like FashionMNIST?"""
+    train, validation = data.load_mnist(TINY, data_dir=tmp_path)
+    assert train.tensors[0].shape == (80, 784) and len(validation) == 20

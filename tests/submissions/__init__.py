@@ -10,13 +10,15 @@ an assignment are tables in ``tests.submissions.<assignment>``.
 
 import ast
 import functools
+import importlib
+import importlib.util
 import shutil
 from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
 
-from autograder import notebooks
+from autograder import build, notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER_SUFFIX = "_answer"  # the answer cell of item X has grade_id X_answer
@@ -31,6 +33,18 @@ class Variant(NamedTuple):
     item: str  # grade_id of the autograded test cell
     answers: dict[str, str]  # answer-cell grade_id -> the cell's source
     keyword: str  # in the item's messages (case-insensitive)
+
+
+@functools.cache
+def tables() -> dict:
+    """The fixture tables of every assignment that has some: assignment -> module ``tests.submissions.<assignment>``.
+
+    Such a module defines ASSIGNMENT, KNOWN_WRONG, CHECK_LEVEL_WRONG (name -> Variant),
+    ALTERNATIVE_CORRECT (name -> answer cells), FAILING (name of a mistake -> the checks
+    it must fail, space separated) and MIN_KNOWN_WRONG_PER_ITEM (grade_id -> count).
+    """
+    return {assignment: importlib.import_module(f"{__name__}.{assignment}") for assignment in build.assignments()
+            if importlib.util.find_spec(f"{__name__}.{assignment}") is not None}
 
 
 def answer_cell_id(item: str) -> str:

@@ -861,3 +861,93 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
         N_GRID_EXPERIMENTS = len(list(itertools.product(learning_rates, decays, dropout_rates)))
         """),
 }
+
+# the checks each mistake must fail, space separated; every other check of its item must pass
+FAILING: dict[str, str] = {
+    "optimizer-is-adamw": "optimizer_is_adam",
+    "optimizer-decouples-weight-decay": "optimizer_is_adam",
+    "optimizer-is-sgd": "optimizer_is_adam",
+    "optimizer-ignores-lr": "optimizer_uses_the_learning_rate",
+    "optimizer-hard-codes-weight-decay": "optimizer_uses_the_weight_decay",
+    "optimizer-of-a-new-net": "optimizer_updates_the_given_network",
+    "optimizer-ignores-weight-decay": "optimizer_uses_the_weight_decay",
+    "optimizer-with-adams-default-lr": "optimizer_uses_the_learning_rate",
+    "optimizer-of-the-first-layer": "optimizer_updates_the_given_network",
+    "penalty-of-the-first-layer": "penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+    "penalty-of-the-output-layer": "penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+    "penalty-of-a-copy-of-the-net": "penalty_matches_adam_weight_decay",
+    "penalty-without-half": "penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+    "penalty-of-weights-only": "penalty_covers_the_biases penalty_matches_adam_weight_decay",
+    "penalty-as-a-number": "penalty_is_a_differentiable_scalar penalty_matches_adam_weight_decay",
+    "penalty-detached": "penalty_is_a_differentiable_scalar penalty_matches_adam_weight_decay",
+    "penalty-of-norms-not-squares": "penalty_value_is_half_weight_decay_times_squares "
+                                    "penalty_matches_adam_weight_decay",
+    "adamw-decay-without-lr": "adamw_first_step_matches_torch",
+    "adam-and-adamw-swapped": "adam_first_step_matches_torch adamw_first_step_matches_torch",
+    "adam-l2-read-as-plain-decay": "adam_first_step_matches_torch",
+    "adamw-adds-adams-normalised-step": "adamw_first_step_matches_torch",
+    "first-step-changes-theta-in-place": "first_steps_leave_theta_unchanged",
+    "dropout-after-last-layer": "no_dropout_on_the_input_or_the_output",
+    "dropout-on-the-input": "no_dropout_on_the_input_or_the_output",
+    "net-ends-with-softmax": "dropout_net_is_the_seed_mlp_in_eval_mode no_dropout_on_the_input_or_the_output",
+    "dropout-active-in-eval-mode": "dropout_net_is_the_seed_mlp_in_eval_mode",
+    "dropout-net-is-cached": "dropout_net_is_new_on_every_call",
+    "dropout-forgotten": "dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
+                         "dropout_after_the_second_linear_layer",
+    "dropout-layers-shared-between-calls": "dropout_net_is_new_on_every_call",
+    "dropout-after-first-layer-only": "dropout_after_the_second_linear_layer",
+    "dropout-rate-is-keep-probability": "dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
+                                        "dropout_after_the_second_linear_layer",
+    "dropout-before-and-after-relu": "dropout_after_the_first_linear_layer dropout_after_the_second_linear_layer",
+    "dropout-mask-unscaled": "dropout_after_the_first_linear_layer dropout_after_the_second_linear_layer",
+    "dropout-net-with-other-sizes": "dropout_net_has_the_seed_layers dropout_net_is_the_seed_mlp_in_eval_mode "
+                                    "dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
+                                    "dropout_after_the_second_linear_layer no_dropout_on_the_input_or_the_output",
+    "setup-optimizes-another-net": "setup_optimizer_is_adam_over_the_net",
+    "setup-keeps-weight-decay": "setup_optimizer_settings",
+    "setup-with-adamw": "setup_optimizer_is_adam_over_the_net setup_optimizer_settings",
+    "setup-without-dropout": "setup_net_is_build_net_with_dropout_of_p",
+    "setup-reuses-one-net-per-p": "setup_builds_a_new_network",
+    "setup-ignores-lr": "setup_optimizer_settings",
+    "setup-returns-optimizer-first": "setup_returns_net_and_optimizer setup_net_is_build_net_with_dropout_of_p "
+                                     "setup_builds_a_new_network setup_optimizer_is_adam_over_the_net "
+                                     "setup_optimizer_settings",
+    "learning-curve-ignores-xscale": "plot_uses_the_x_scale",
+    "learning-curve-without-y-labels": "plot_labels_both_axes",
+    "learning-curve-of-the-first-epoch": "plot_shows_the_final_loss plot_shows_the_final_accuracy",
+    "learning-curve-against-the-run-index": "plot_shows_the_final_loss plot_shows_the_final_accuracy",
+    "learning-curve-of-validation-only": "plot_shows_the_final_loss plot_shows_the_final_accuracy",
+    "learning-curve-on-one-axes": "plot_returns_a_figure_with_two_axes",
+    "learning-curve-without-labels": "plot_labels_both_axes",
+    "learning-curve-not-returned": "plot_returns_a_figure_with_two_axes",
+    "best-net-is-the-training-net": "tracker_best_net_is_a_copy tracker_works_with_fit",
+    "best-net-is-a-shallow-copy": "tracker_best_net_is_a_copy tracker_works_with_fit",
+    "best-net-copied-every-epoch": "tracker_best_net_is_a_copy tracker_works_with_fit",
+    "tracker-later-tie-wins": "tracker_finds_the_best_epoch",
+    "tracker-state-on-the-class": "tracker_finds_the_best_epoch tracker_keeps_the_best_stats tracker_works_with_fit",
+    "best-net-is-a-state-dict": "tracker_best_net_is_a_copy tracker_works_with_fit",
+    "tracker-keeps-the-last-stats": "tracker_keeps_the_best_stats tracker_works_with_fit",
+    "stopper-counts-ties-as-improvement": "stopper_stops_when_the_loss_stops_improving "
+                                          "stopper_compares_with_the_best_loss stopper_uses_the_patience "
+                                          "stopper_stops_fit",
+    "stopper-counter-never-reset": "stopper_compares_with_the_best_loss stopper_keeps_going_while_improving",
+    "stopper-state-on-the-class": "stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
+                                  "stopper_keeps_going_while_improving stopper_uses_the_patience "
+                                  "stopper_state_is_per_instance stopper_stops_fit",
+    "stopper-stops-one-epoch-late": "stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
+                                    "stopper_uses_the_patience stopper_stops_fit",
+    "stopper-patience-fixed-at-5": "stopper_uses_the_patience stopper_stops_fit",
+    "stopper-returns-a-string": "stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
+                                "stopper_uses_the_patience stopper_returns_stop_or_none stopper_stops_fit",
+    "stopper-returns-false-to-go-on": "stopper_returns_stop_or_none",
+    "stopper-compares-with-the-previous-epoch": "stopper_stops_when_the_loss_stops_improving "
+                                                "stopper_compares_with_the_best_loss",
+    "grid-is-a-sum": "grid_counts_every_combination",
+    "grid-over-two-hyperparameters": "grid_counts_every_combination",
+}
+
+# what tests/test_fixture_submissions.py requires of the tables, item by item
+MIN_KNOWN_WRONG_PER_ITEM = {
+    "build_optimizer": 3, "l2_penalty": 3, "adam_vs_adamw": 3, "build_net_with_dropout": 3, "dropout_experiment": 3,
+    "plot_learning_curve": 3, "BestModelTracker": 3, "EarlyStopper": 3, "grid_size": 2,
+}

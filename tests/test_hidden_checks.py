@@ -1,0 +1,143 @@
+"""Do the hidden checks of every assignment give full marks to correct answers and catch realistic mistakes?
+
+The answers are the answer cells of the fixture tables (tests/submissions/<assignment>.py),
+run as the notebook runs them: correct ones in several styles, and wrong ones that each
+make one mistake. A wrong answer must lose exactly the checks of the concept it gets
+wrong, with a message that names it.
+"""
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from autograder.checks.registry import checks_for, run_checks
+from tests.conftest import ASSIGNMENTS
+from tests.submissions import answer_cell_id, exec_answers, items_of, release_stubs, tables, visible_checks
+
+TABLES = tables()
+
+
+def mistakes(assignment) -> dict:
+    return {**TABLES[assignment].KNOWN_WRONG, **TABLES[assignment].CHECK_LEVEL_WRONG}
+
+
+def grade_ids(assignment) -> list[str]:
+    """The autograded items: the test cells of the release."""
+    return list(visible_checks(assignment))
+
+
+def _cases(function):
+    """pytest params ``(assignment, x)`` for every ``x`` that ``function(assignment)`` lists, with readable ids."""
+    return [pytest.param(assignment, x, id=f"{assignment}/{x}") for assignment in TABLES for x in function(assignment)]
+
+
+def _correct(assignment):
+    """(answers, item) of every correct answer: the solution on every item, and each other style on its items."""
+    return [("solution", grade_id) for grade_id in grade_ids(assignment)] + [
+        (name, grade_id) for name, answers in TABLES[assignment].ALTERNATIVE_CORRECT.items()
+        for grade_id in items_of(answers)]
+
+
+def check_names(assignment, grade_id):
+    return {item_check.name for item_check in checks_for(assignment)[grade_id]}
+
+
+def correct_answers(assignment, name):
+    return TABLES[assignment].ALTERNATIVE_CORRECT.get(name, {})
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_assignment_has_fixture_tables(assignment):
+    """Does every assignment of source/ have its table of known-wrong and correct submissions?"""
+    assert assignment in TABLES, f"add tests/submissions/{assignment}.py"
+
+
+@pytest.mark.parametrize("assignment", TABLES)
+def test_every_graded_item_has_checks(assignment):
+    """Does every autograded test cell have hidden checks, and is every set of checks a test cell's?"""
+    assert set(checks_for(assignment)) == set(grade_ids(assignment))
+
+
+@pytest.mark.parametrize(("assignment", "case"), _cases(_correct))
+def test_correct_answer_gets_full_marks(assignment, case):
+    """Does a correct answer, in each style a student may write, pass every check?"""
+    name, grade_id = case
+    result = run_checks(assignment, grade_id, exec_answers(assignment, correct_answers(assignment, name)))
+    assert result.messages == []
+    assert result.fraction == 1.0
+
+
+@pytest.mark.parametrize("assignment", TABLES)
+def test_correct_styles_cover_every_item(assignment):
+    """Does every graded item have a correct answer in another style than the solution's?"""
+    alternatives = TABLES[assignment].ALTERNATIVE_CORRECT.values()
+    covered = {grade_id for answers in alternatives for grade_id in items_of(answers)}
+    assert covered == set(grade_ids(assignment))
+
+
+@pytest.mark.parametrize(("assignment", "name"), _cases(mistakes))
+def test_mistake_fails_the_checks_of_its_concept(assignment, name):
+    """Does a realistic mistake lose exactly the checks of its concept, with a message naming it?"""
+    mistake = mistakes(assignment)[name]
+    result = run_checks(assignment, mistake.item, exec_answers(assignment, mistake.answers))
+    assert result.fraction < 1
+    assert check_names(assignment, mistake.item) - set(result.passed) == set(TABLES[assignment].FAILING[name].split())
+    assert any(mistake.keyword.lower() in message.lower() for message in result.messages), result.messages
+
+
+@pytest.mark.parametrize("assignment", TABLES)
+def test_every_mistake_names_the_checks_it_fails(assignment):
+    """Is every mistake of the tables held to the exact checks it must fail, and only those checks exist?"""
+    failing, all_mistakes = TABLES[assignment].FAILING, mistakes(assignment)
+    assert set(failing) == set(all_mistakes)
+    assert all(set(checks.split()) <= check_names(assignment, all_mistakes[name].item)
+               for name, checks in failing.items())
+
+
+@pytest.mark.parametrize("assignment", TABLES)
+def test_mistakes_cover_every_item(assignment):
+    """Is there a realistic mistake for every graded item?"""
+    assert {mistake.item for mistake in mistakes(assignment).values()} == set(grade_ids(assignment))
+
+
+@pytest.mark.parametrize(("assignment", "grade_id"), _cases(grade_ids))
+def test_missing_answer_gets_zero_with_not_defined(assignment, grade_id):
+    """Does a notebook whose answer cell is empty get no points, with a message to run the cell?"""
+    result = run_checks(assignment, grade_id, exec_answers(assignment, {answer_cell_id(grade_id): ""}))
+    assert result.fraction == 0
+    assert result.messages
+    assert all("is not defined" in message for message in result.messages)
+
+
+def _stubbed_items(assignment):
+    """The items whose release stub defines a function or class that raises NotImplementedError.
+
+    A stub for a constant raises at once, so the constant stays undefined: the test above covers it.
+    """
+    stubs = {grade_id: release_stubs(assignment)[answer_cell_id(grade_id)] for grade_id in grade_ids(assignment)}
+    return [grade_id for grade_id, stub in stubs.items()
+            if "NotImplementedError" in stub and ("def " in stub or "class " in stub)]
+
+
+@pytest.mark.parametrize(("assignment", "grade_id"), _cases(_stubbed_items))
+def test_stub_is_reported_as_not_attempted(assignment, grade_id):
+    """Does an answer cell still holding the release's stub get no points, reported as not attempted?"""
+    cell = answer_cell_id(grade_id)
+    result = run_checks(assignment, grade_id, exec_answers(assignment, {cell: release_stubs(assignment)[cell]}))
+    assert result.fraction == 0
+    assert result.messages
+    assert all("not attempted" in message for message in result.messages)
+
+
+@pytest.mark.parametrize("assignment", TABLES)
+def test_checks_leave_the_notebook_state_alone(assignment):
+    """Do the checks leave the notebook's random numbers and open figures as they found them?"""
+    namespaces = [(grade_id, exec_answers(assignment, correct_answers(assignment, name)))
+                  for name, grade_id in _correct(assignment)]
+    torch.manual_seed(1)
+    rng_state = torch.get_rng_state()
+    figure_numbers = plt.get_fignums()
+    for grade_id, namespace in namespaces:
+        run_checks(assignment, grade_id, namespace)
+    assert torch.equal(torch.get_rng_state(), rng_state)
+    assert plt.get_fignums() == figure_numbers
