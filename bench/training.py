@@ -1,13 +1,19 @@
-"""How fast does the kit's fit train, against the seed's, and what does the whole assignment cost?
+"""How fast does the kit train, against the seed's fit, and what does the whole assignment cost?
 
     python -m bench.training [--train 48000] [--validation 12000] [--epochs 5] [--out bench/results]
 
-Both loops train the seed's MLP with Adam (lr 1e-4) at batch size 32 on
+All loops train the seed's MLP with Adam (lr 1e-4) at batch size 32 on
 FashionMNIST-sized tensors (the kit's synthetic images, 48,000 / 12,000), from
-the same seed, recording every statistic the seed records. The figure per loop
-is the median time of one epoch over ``--epochs`` epochs. The projection
-multiplies the kit's epoch time by the epochs of the assignment's ``full``
-profile, beside a compute bound: its floating-point work divided by this
+the same seed, recording every statistic the seed records: the seed's fit, the
+kit's fit (one run at a time), and the kit's fit_together training the
+assignment's sweeps as one stack (5 weight decays, 6 dropout rates, 4 learning
+rates). Every figure is the median time of one epoch of one run over
+``--epochs`` epochs, all measured in the same process, one after the other, so
+compare them with each other rather than with other runs of the script.
+
+The projections multiply those times by the epochs of the assignment's
+``full`` profile (19 runs of 150 epochs; the early-stopping runs counted in
+full), beside a compute bound: its floating-point work divided by this
 machine's measured matrix-multiply throughput.
 """
 
@@ -26,11 +32,34 @@ from bench import seed_fit
 from reglab import build_net, fit, seed_everything
 from reglab.data import load_fashion_mnist
 from reglab.profiles import Profile
+from reglab.together import fit_together
 
 # The assignment's runs in the full profile: 5 weight decays, 6 dropout rates, 4 + 4 learning rates
 FULL_RUNS = 5 + 6 + 4 + 4
 FULL_EPOCHS = 150
 LAYERS = [(784, 128), (128, 64), (64, 10)]
+
+# The assignment's sweeps, as its notebook trains them with fit_together: name -> (values, runs in the
+# full assignment trained at that stack size, net for a value, optimizer for a net and a value)
+WEIGHT_DECAYS = [0, 0.0001, 0.001, 0.01, 0.1]
+DROPOUTS = [0, 0.1, 0.3, 0.5, 0.7, 0.9]
+LEARNING_RATES = [0.1, 0.01, 0.001, 0.0001]
+
+
+def net_with_dropout(p: float) -> torch.nn.Sequential:
+    """The assignment's solution of build_net_with_dropout."""
+    return torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.Dropout(p), torch.nn.ReLU(),
+                               torch.nn.Linear(128, 64), torch.nn.Dropout(p), torch.nn.ReLU(),
+                               torch.nn.Linear(64, 10))
+
+
+SWEEPS = {
+    "weight_decay": (WEIGHT_DECAYS, 5, lambda v: build_net(),
+                     lambda net, v: torch.optim.Adam(net.parameters(), lr=1e-4, weight_decay=v)),
+    "dropout": (DROPOUTS, 6, net_with_dropout, lambda net, v: torch.optim.Adam(net.parameters(), lr=1e-4)),
+    "learning_rate": (LEARNING_RATES, 4 + 4, lambda v: build_net(),
+                      lambda net, v: torch.optim.Adam(net.parameters(), lr=v)),
+}
 
 
 def datasets(n_train: int, n_validation: int, folder: Path):
@@ -38,10 +67,11 @@ def datasets(n_train: int, n_validation: int, folder: Path):
     return load_fashion_mnist(profile, data_dir=folder)
 
 
-def epoch_times(loop, train, validation, epochs: int, **options) -> tuple[list[float], dict]:
-    """Train one network for ``epochs`` epochs with ``loop``; the seconds of each epoch and the history."""
+def epoch_times(loop, train, validation, epochs: int, net=None, **options) -> tuple[list[float], dict]:
+    """Train one network (by default the seed's) for ``epochs`` epochs with ``loop``; each epoch's seconds, the
+    history."""
     seed_everything(0)
-    net = build_net()
+    net = build_net() if net is None else net
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
     stamps = [time.perf_counter()]
 
@@ -52,6 +82,32 @@ def epoch_times(loop, train, validation, epochs: int, **options) -> tuple[list[f
     history = loop(net, train, validation, optimizer, epochs=epochs, batch_size=32, after_epoch=after_epoch,
                    device="cpu", **kwargs)
     return [b - a for a, b in zip(stamps, stamps[1:], strict=False)], history
+
+
+def sweep_epoch_times(sweep: str, train, validation, epochs: int, threads: int | None = 1):
+    """Train a sweep's runs as one stack with fit_together; the seconds of each epoch per run, and the histories.
+
+    The first run starts from the same seed, weights and random draws as the
+    kit's fit in ``epoch_times``, so its history can be compared with fit's.
+    """
+    values, _, make_net, make_optimizer = SWEEPS[sweep]
+    seed_everything(0)
+    nets = [make_net(values[0])]
+    first_run = torch.Generator()
+    first_run.set_state(torch.get_rng_state())  # what fit would draw from after building the first net
+    nets += [make_net(value) for value in values[1:]]
+    generators = [first_run] + [torch.Generator().manual_seed(k) for k in range(1, len(values))]
+    optimizers = [make_optimizer(net, value) for net, value in zip(nets, values, strict=True)]
+    stamps = [time.perf_counter()]
+
+    def after_epoch(net, epoch, stats):
+        if net is nets[0]:
+            stamps.append(time.perf_counter())
+
+    histories = fit_together(nets, optimizers, train, validation, epochs=epochs, batch_size=32,
+                             after_epoch=after_epoch, device="cpu", progress=False, generators=generators,
+                             threads=threads)
+    return [(b - a) / len(nets) for a, b in zip(stamps, stamps[1:], strict=False)], histories
 
 
 def same_statistics(seed_history: dict, kit_history: dict) -> dict:
@@ -93,7 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     kit_times, kit_history = epoch_times(fit, train, validation, args.epochs)
     all_threads_times, _ = epoch_times(fit, train, validation, args.epochs, threads=None)
     seed_epoch, kit_epoch = statistics.median(seed_times), statistics.median(kit_times)
+    dropout_times, _ = epoch_times(fit, train, validation, args.epochs, net=net_with_dropout(0.5))
+    together, together_histories = {}, {}
+    for sweep in SWEEPS:
+        times, together_histories[sweep] = sweep_epoch_times(sweep, train, validation, args.epochs)
+        together[sweep] = statistics.median(times)
+    all_threads_together, _ = sweep_epoch_times("weight_decay", train, validation, args.epochs, threads=None)
     scale = (48_000 + 12_000) / (args.train + args.validation)  # project to the full data set
+    together_minutes = sum(together[sweep] * SWEEPS[sweep][1] for sweep in SWEEPS) * scale * FULL_EPOCHS / 60
     gflops = matmul_gflops()
     results = {
         "train": args.train, "validation": args.validation, "epochs_timed": args.epochs,
@@ -103,9 +166,20 @@ def main(argv: list[str] | None = None) -> int:
         "kit_fit_all_threads_epoch_s": round(statistics.median(all_threads_times), 3),
         "speedup": round(seed_epoch / kit_epoch, 2),
         "same_statistics": same_statistics(seed_history, kit_history),
+        "kit_fit_dropout_epoch_s": round(statistics.median(dropout_times), 3),
+        "together_weight_decay_k5_run_epoch_s": round(together["weight_decay"], 3),
+        "together_dropout_k6_run_epoch_s": round(together["dropout"], 3),
+        "together_learning_rate_k4_run_epoch_s": round(together["learning_rate"], 3),
+        "together_weight_decay_k5_all_threads_run_epoch_s": round(statistics.median(all_threads_together), 3),
+        "together_speedup_over_kit_fit": round(kit_epoch / together["weight_decay"], 2),
+        "together_speedup_over_seed_fit": round(seed_epoch / together["weight_decay"], 2),
+        # run 0 of the weight-decay stack (weight decay 0) against the kit's fit from the same seed and draws
+        "together_same_statistics": same_statistics(kit_history, together_histories["weight_decay"][0]),
         "full_profile_epochs": FULL_RUNS * FULL_EPOCHS,
         "full_assignment_seed_min": round(seed_epoch * scale * FULL_RUNS * FULL_EPOCHS / 60, 1),
         "full_assignment_kit_min": round(kit_epoch * scale * FULL_RUNS * FULL_EPOCHS / 60, 1),
+        # every sweep stacked: 5 weight decays, 6 dropout rates, 2 x 4 learning rates; no run trains alone
+        "full_assignment_together_min": round(together_minutes, 1),
         "matmul_gflops": round(gflops, 1),
         "compute_bound_min": round(epoch_gflop(48_000, 12_000) * FULL_RUNS * FULL_EPOCHS / gflops / 60, 1),
     }

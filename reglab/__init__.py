@@ -16,6 +16,7 @@ from reglab.models import build_net
 from reglab.plotting import HistoryPlotter
 from reglab.profiles import PROFILES, Profile, active_profile
 from reglab.seeding import seed_everything
+from reglab.together import fit_together
 from reglab.training import Stop, detect_device, fit
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "build_net",
     "detect_device",
     "fit",
+    "fit_together",
     "load_dataset",
     "load_fashion_mnist",
     "load_mnist",

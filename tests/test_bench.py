@@ -17,12 +17,16 @@ def test_grading_benchmark_runs_on_a_tiny_size(tmp_path):
 
 
 def test_training_benchmark_runs_on_a_tiny_size(tmp_path):
-    """Does bench.training time both loops and find the kit recording the seed's statistics, equal for one seed?"""
+    """Does bench.training time the seed's fit, the kit's fit and fit_together's sweeps, and find the kit's loops
+    recording the seed's statistics, equal for one seed?"""
     from bench import training
 
-    assert training.main(["--train", "200", "--validation", "50", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    assert training.main(["--train", "200", "--validation", "50", "--epochs", "2", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "training.json").read_text())
-    assert results["same_statistics"]["missing"] == []
-    assert results["same_statistics"]["max_relative_difference"] < 1e-4
-    assert results["seed_fit_epoch_s"] > 0
-    assert results["kit_fit_epoch_s"] > 0
+    for same in (results["same_statistics"], results["together_same_statistics"]):
+        assert same["missing"] == []
+        assert same["max_relative_difference"] < 1e-4
+    for key in ("seed_fit_epoch_s", "kit_fit_epoch_s", "kit_fit_dropout_epoch_s",
+                "together_weight_decay_k5_run_epoch_s", "together_dropout_k6_run_epoch_s",
+                "together_learning_rate_k4_run_epoch_s", "full_assignment_together_min"):
+        assert results[key] > 0, key

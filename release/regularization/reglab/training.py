@@ -226,10 +226,7 @@ def _batches(dataset: Dataset, batch_size: int, shuffle: bool):
     n = len(tensors[0])
 
     def iterate():
-        # Draw from torch's global generator exactly as a DataLoader does: its
-        # iterator takes a base seed, then RandomSampler the seed of its permutation.
-        _draw_seed()
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(_draw_seed())) if shuffle else None
+        order = _epoch_order(n, shuffle)
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size] if shuffle else slice(start, start + batch_size)
             yield tuple(t[idx] for t in tensors)
@@ -237,5 +234,17 @@ def _batches(dataset: Dataset, batch_size: int, shuffle: bool):
     return iterate
 
 
-def _draw_seed() -> int:
-    return int(torch.empty((), dtype=torch.int64).random_().item())
+def _epoch_order(n: int, shuffle: bool, generator: torch.Generator | None = None) -> torch.Tensor | None:
+    """One epoch's order of ``n`` samples (None: in order), drawn from ``generator`` exactly as a DataLoader does.
+
+    A DataLoader's iterator takes a base seed, then its RandomSampler the seed
+    of its permutation, both from torch's global generator (the default here).
+    """
+    _draw_seed(generator)
+    if not shuffle:
+        return None
+    return torch.randperm(n, generator=torch.Generator().manual_seed(_draw_seed(generator)))
+
+
+def _draw_seed(generator: torch.Generator | None = None) -> int:
+    return int(torch.empty((), dtype=torch.int64).random_(generator=generator).item())
