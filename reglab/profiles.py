@@ -24,7 +24,7 @@ class Profile:
     def describe(self) -> str:
         train = "all" if self.n_train is None else f"{self.n_train:,}"
         validation = "all" if self.n_validation is None else f"{self.n_validation:,}"
-        data = "the kit's synthetic FashionMNIST (offline)" if self.synthetic_data else "FashionMNIST"
+        data = "the kit's synthetic images (offline)" if self.synthetic_data else "the real dataset (downloaded once)"
         return (
             f"Profile '{self.name}': {self.purpose}\n"
             f"  data: {data}, {train} training and {validation} validation images; "

@@ -1,11 +1,16 @@
 """The registry of hidden checks and the functions that run them."""
 
+import contextlib
 import importlib
 import math
+import random
 import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
+import torch
 
 
 class CheckFailed(AssertionError):
@@ -63,7 +68,10 @@ def run_checks(assignment: str, grade_id: str, namespace: dict) -> CheckResult:
     earned = 0.0
     for item_check in item_checks:
         try:
-            with warnings.catch_warnings():  # nbgrader gives zero to a test cell that writes to stderr
+            # nbgrader gives zero to a test cell that writes to stderr. Checks run in the student's
+            # kernel: each draws from its own seeded generator state, so that it sees the same
+            # tensors on every run and leaves what the notebook draws next unchanged.
+            with warnings.catch_warnings(), _own_random_state():
                 warnings.simplefilter("ignore")
                 item_check.run(namespace)
         except CheckFailed as failure:
@@ -84,6 +92,23 @@ def run_checks(assignment: str, grade_id: str, namespace: dict) -> CheckResult:
     # one wrong answer can fail several checks for the same reason: say it once
     result.messages = list(dict.fromkeys(result.messages))
     return result
+
+
+@contextlib.contextmanager
+def _own_random_state():
+    """Seed torch for one check, and give torch's, numpy's and Python's generators back as they were.
+
+    Some answers reseed every generator themselves (a sweep that calls
+    ``reglab.seed_everything``), so numpy's and Python's states are restored too.
+    """
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
 
 
 def grade_cell(assignment: str, grade_id: str, namespace: dict, points: float) -> float:

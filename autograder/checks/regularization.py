@@ -8,15 +8,14 @@ numbers it expects.
 """
 
 import contextlib
-import functools
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from autograder.checks.probes import answer, drawn_figure, share_parameters
 from autograder.checks.registry import CheckFailed, check
 from reglab import training
 from reglab.models import build_net
@@ -24,29 +23,6 @@ from reglab.models import build_net
 # ---------------------------------------------------------------- shared helpers
 
 
-def seeded(function):
-    """Run a check with its own seeded random numbers.
-
-    Checks run inside the student's kernel: forking the generator keeps grading
-    from changing what the notebook draws next, and the seed makes every check
-    see the same tensors on every run.
-    """
-
-    @functools.wraps(function)
-    def run(namespace):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
-            function(namespace)
-
-    return run
-
-
-def _answer(namespace, name):
-    """The student's object called `name`, or a failure that says which cell to run."""
-    try:
-        return namespace[name]
-    except KeyError:
-        raise CheckFailed(f"`{name}` is not defined: run the cell where you define it.") from None
 
 
 def _stop_marker(namespace):
@@ -70,9 +46,6 @@ def _fit(net, optimizer, after_epoch, epochs):
                            after_epoch=after_epoch, device="cpu", progress=False)
     return history, validation
 
-
-def _share_parameters(first, second):
-    return not {id(parameter) for parameter in first.parameters()}.isdisjoint(map(id, second.parameters()))
 
 
 def _epoch_stats(epoch, validation_loss):
@@ -113,24 +86,21 @@ def _settings(optimizer, key):
 
 
 @check("build_optimizer")
-@seeded
 def optimizer_is_adam(namespace):
-    optimizer = _answer(namespace, "build_optimizer")(build_net(), 0.01)
+    optimizer = answer(namespace, "build_optimizer")(build_net(), 0.01)
     _require_plain_adam(optimizer, "build_optimizer")
 
 
 @check("build_optimizer")
-@seeded
 def optimizer_updates_the_given_network(namespace):
     net = build_net()
-    optimizer = _answer(namespace, "build_optimizer")(net, 0.01)
+    optimizer = answer(namespace, "build_optimizer")(net, 0.01)
     _require_parameters_of(optimizer, net, "build_optimizer")
 
 
 @check("build_optimizer")
-@seeded
 def optimizer_uses_the_weight_decay(namespace):
-    build_optimizer = _answer(namespace, "build_optimizer")
+    build_optimizer = answer(namespace, "build_optimizer")
     for weight_decay in (0.0, 0.001, 0.1):
         optimizer = build_optimizer(build_net(), weight_decay)
         if _settings(optimizer, "weight_decay") != {weight_decay}:
@@ -139,9 +109,8 @@ def optimizer_uses_the_weight_decay(namespace):
 
 
 @check("build_optimizer")
-@seeded
 def optimizer_uses_the_learning_rate(namespace):
-    build_optimizer = _answer(namespace, "build_optimizer")
+    build_optimizer = answer(namespace, "build_optimizer")
     if _settings(build_optimizer(build_net(), 0.01, lr=0.003), "lr") != {0.003}:
         raise CheckFailed("build_optimizer does not give the optimizer the lr argument.")
     if _settings(build_optimizer(build_net(), 0.01), "lr") != {1e-4}:
@@ -152,14 +121,13 @@ def optimizer_uses_the_learning_rate(namespace):
 
 
 def _penalty_value(namespace, net, weight_decay):
-    penalty = _answer(namespace, "l2_penalty")(net, weight_decay)
+    penalty = answer(namespace, "l2_penalty")(net, weight_decay)
     return float(penalty.detach().sum()) if torch.is_tensor(penalty) else float(penalty)
 
 
 @check("l2_penalty")
-@seeded
 def penalty_is_a_differentiable_scalar(namespace):
-    penalty = _answer(namespace, "l2_penalty")(nn.Linear(3, 2), 0.1)
+    penalty = answer(namespace, "l2_penalty")(nn.Linear(3, 2), 0.1)
     if not torch.is_tensor(penalty):
         raise CheckFailed("l2_penalty returns a plain number, not a tensor: without .item() or float() "
                           "it stays differentiable.")
@@ -171,7 +139,6 @@ def penalty_is_a_differentiable_scalar(namespace):
 
 
 @check("l2_penalty")
-@seeded
 def penalty_value_is_half_weight_decay_times_squares(namespace):
     # no biases here, so that this check does not depend on whether the biases are included
     net = nn.Sequential(nn.Linear(3, 4, bias=False), nn.ReLU(), nn.Linear(4, 4, bias=False), nn.ReLU(),
@@ -188,7 +155,6 @@ def penalty_value_is_half_weight_decay_times_squares(namespace):
 
 
 @check("l2_penalty")
-@seeded
 def penalty_covers_the_biases(namespace):
     layer = nn.Linear(3, 2)
     with torch.no_grad():
@@ -206,9 +172,8 @@ def _step(optimizer, loss):
 
 
 @check("l2_penalty", weight=2)
-@seeded
 def penalty_matches_adam_weight_decay(namespace):
-    l2_penalty = _answer(namespace, "l2_penalty")
+    l2_penalty = answer(namespace, "l2_penalty")
     penalized = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     decayed = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     decayed.load_state_dict(penalized.state_dict())
@@ -245,7 +210,7 @@ def _torch_first_step(optimizer_class, theta, lr, weight_decay):
 def _require_first_step(namespace, name, optimizer_class, other_class):
     """Fail unless the student's `name` takes `optimizer_class`'s first step from _THETA."""
     for lr, weight_decay in _STEP_SETTINGS:
-        result = _answer(namespace, name)(_THETA.clone(), lr, weight_decay)
+        result = answer(namespace, name)(_THETA.clone(), lr, weight_decay)
         if not torch.is_tensor(result) or result.shape != _THETA.shape:
             raise CheckFailed(f"{name} must return a tensor shaped like theta.")
         result = result.detach().float()
@@ -259,23 +224,20 @@ def _require_first_step(namespace, name, optimizer_class, other_class):
 
 
 @check("adam_vs_adamw", weight=2)
-@seeded
 def adam_first_step_matches_torch(namespace):
     _require_first_step(namespace, "adam_first_step", torch.optim.Adam, torch.optim.AdamW)
 
 
 @check("adam_vs_adamw", weight=2)
-@seeded
 def adamw_first_step_matches_torch(namespace):
     _require_first_step(namespace, "adamw_first_step", torch.optim.AdamW, torch.optim.Adam)
 
 
 @check("adam_vs_adamw")
-@seeded
 def first_steps_leave_theta_unchanged(namespace):
     for name in ("adam_first_step", "adamw_first_step"):
         theta = _THETA.clone()
-        _answer(namespace, name)(theta, 0.1, 0.1)
+        answer(namespace, name)(theta, 0.1, 0.1)
         if not torch.equal(theta, _THETA):
             raise CheckFailed(f"{name} changes its input tensor theta in place: step a copy of it.")
 
@@ -298,7 +260,7 @@ def _seed_linears(net, who):
 
 
 def _dropout_net(namespace, p):
-    net = _answer(namespace, "build_net_with_dropout")(p)
+    net = answer(namespace, "build_net_with_dropout")(p)
     return net, _seed_linears(net, "build_net_with_dropout")
 
 
@@ -353,7 +315,6 @@ def _require_dropout_after(linears, received, layer, p, who):
 
 
 @check("build_net_with_dropout")
-@seeded
 def dropout_net_has_the_seed_layers(namespace):
     net, _ = _dropout_net(namespace, 0.5)
     net.eval()
@@ -364,19 +325,17 @@ def dropout_net_has_the_seed_layers(namespace):
 
 
 @check("build_net_with_dropout")
-@seeded
 def dropout_net_is_new_on_every_call(namespace):
-    build_net_with_dropout = _answer(namespace, "build_net_with_dropout")
+    build_net_with_dropout = answer(namespace, "build_net_with_dropout")
     first, second = build_net_with_dropout(0.5), build_net_with_dropout(0.5)
     if first is second:
         raise CheckFailed("build_net_with_dropout returns the same network on every call: build a new one each time.")
-    if _share_parameters(first, second):
+    if share_parameters(first, second):
         raise CheckFailed("two networks from build_net_with_dropout share parameters: "
                           "create new layers on every call.")
 
 
 @check("build_net_with_dropout", weight=2)
-@seeded
 def dropout_net_is_the_seed_mlp_in_eval_mode(namespace):
     net, linears = _dropout_net(namespace, 0.5)
     net.eval()
@@ -392,7 +351,6 @@ def dropout_net_is_the_seed_mlp_in_eval_mode(namespace):
 
 
 @check("build_net_with_dropout")
-@seeded
 def dropout_net_is_random_in_training_mode(namespace):
     net, _ = _dropout_net(namespace, 0.5)
     net.train()
@@ -409,7 +367,6 @@ def dropout_net_is_random_in_training_mode(namespace):
 
 
 @check("build_net_with_dropout")
-@seeded
 def dropout_after_the_first_linear_layer(namespace):
     net, linears = _dropout_net(namespace, 0.3)
     _, received, _ = _probe_training_mode(net, linears)
@@ -417,7 +374,6 @@ def dropout_after_the_first_linear_layer(namespace):
 
 
 @check("build_net_with_dropout")
-@seeded
 def dropout_after_the_second_linear_layer(namespace):
     net, linears = _dropout_net(namespace, 0.3)
     _, received, _ = _probe_training_mode(net, linears)
@@ -425,7 +381,6 @@ def dropout_after_the_second_linear_layer(namespace):
 
 
 @check("build_net_with_dropout")
-@seeded
 def no_dropout_on_the_input_or_the_output(namespace):
     net, linears = _dropout_net(namespace, 0.3)
     x, received, output = _probe_training_mode(net, linears)
@@ -443,7 +398,7 @@ def no_dropout_on_the_input_or_the_output(namespace):
 
 def _setup(namespace, p, lr=None):
     """The (net, optimizer) pair of the student's dropout_experiment_setup (with its default lr if None)."""
-    setup = _answer(namespace, "dropout_experiment_setup")
+    setup = answer(namespace, "dropout_experiment_setup")
     result = setup(p) if lr is None else setup(p, lr=lr)
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise CheckFailed("dropout_experiment_setup must return a pair (net, optimizer).")
@@ -456,18 +411,16 @@ def _setup(namespace, p, lr=None):
 
 
 @check("dropout_experiment")
-@seeded
 def setup_returns_net_and_optimizer(namespace):
     _setup(namespace, 0.3)
 
 
 @check("dropout_experiment")
-@seeded
 def setup_net_is_build_net_with_dropout_of_p(namespace):
     # Compared with the student's own build_net_with_dropout, so that a mistake
     # there costs points on that item only, not here a second time.
     net, _ = _setup(namespace, 0.3)
-    reference = _answer(namespace, "build_net_with_dropout")(0.3)
+    reference = answer(namespace, "build_net_with_dropout")(0.3)
     if _architecture(net) != _architecture(reference):
         raise CheckFailed("dropout_experiment_setup's network is not build_net_with_dropout(p): "
                           "build it with your build_net_with_dropout, passing p.")
@@ -480,19 +433,17 @@ def _architecture(net) -> list:
 
 
 @check("dropout_experiment")
-@seeded
 def setup_builds_a_new_network(namespace):
-    build = _answer(namespace, "build_net_with_dropout")
-    if _share_parameters(build(0.3), build(0.3)):
+    build = answer(namespace, "build_net_with_dropout")
+    if share_parameters(build(0.3), build(0.3)):
         return  # build_net_with_dropout already loses points for reusing its network
     (first, _), (second, _) = _setup(namespace, 0.3), _setup(namespace, 0.3)
-    if _share_parameters(first, second):
+    if share_parameters(first, second):
         raise CheckFailed("two calls of dropout_experiment_setup return networks that share parameters: "
                           "every run needs a new network.")
 
 
 @check("dropout_experiment")
-@seeded
 def setup_optimizer_is_adam_over_the_net(namespace):
     net, optimizer = _setup(namespace, 0.3)
     _require_plain_adam(optimizer, "dropout_experiment_setup")
@@ -500,7 +451,6 @@ def setup_optimizer_is_adam_over_the_net(namespace):
 
 
 @check("dropout_experiment")
-@seeded
 def setup_optimizer_settings(namespace):
     _, optimizer = _setup(namespace, 0.3, lr=0.003)
     if _settings(optimizer, "lr") != {0.003}:
@@ -532,23 +482,10 @@ def _fake_histories(n_epochs=4):
 @contextlib.contextmanager
 def _learning_curve(namespace, xscale="linear"):
     """Call plot_learning_curve on fake histories; yield what it returned and its figure; close what it opened."""
-    plot_learning_curve = _answer(namespace, "plot_learning_curve")
-    open_before = set(plt.get_fignums())
-    returned = None
-    try:
-        returned = plot_learning_curve(_fake_histories(), list(_VALUES), _XLABEL, xscale=xscale)
-        # a figure drawn but not returned still earns the checks of its content
-        figure = returned if isinstance(returned, Figure) else None
-        if figure is None and set(plt.get_fignums()) - open_before:
-            figure = plt.gcf()
-        if figure is None:
-            raise CheckFailed("plot_learning_curve neither returns nor draws a matplotlib Figure.")
-        yield returned, figure
-    finally:
-        for number in set(plt.get_fignums()) - open_before:
-            plt.close(number)
-        if isinstance(returned, Figure):
-            plt.close(returned)
+    plot_learning_curve = answer(namespace, "plot_learning_curve")
+    with drawn_figure(lambda: plot_learning_curve(_fake_histories(), list(_VALUES), _XLABEL, xscale=xscale),
+                      "plot_learning_curve") as drawn:
+        yield drawn
 
 
 def _series(axes):
@@ -582,7 +519,6 @@ def _require_curve(figure, stat):
 
 
 @check("plot_learning_curve")
-@seeded
 def plot_returns_a_figure_with_two_axes(namespace):
     with _learning_curve(namespace) as (returned, figure):
         if not isinstance(returned, Figure):
@@ -592,21 +528,18 @@ def plot_returns_a_figure_with_two_axes(namespace):
 
 
 @check("plot_learning_curve")
-@seeded
 def plot_shows_the_final_loss(namespace):
     with _learning_curve(namespace) as (_, figure):
         _require_curve(figure, "loss")
 
 
 @check("plot_learning_curve")
-@seeded
 def plot_shows_the_final_accuracy(namespace):
     with _learning_curve(namespace) as (_, figure):
         _require_curve(figure, "accuracy")
 
 
 @check("plot_learning_curve")
-@seeded
 def plot_uses_the_x_scale(namespace):
     for xscale in ("log", "linear"):
         with _learning_curve(namespace, xscale) as (_, figure):
@@ -616,7 +549,6 @@ def plot_uses_the_x_scale(namespace):
 
 
 @check("plot_learning_curve")
-@seeded
 def plot_labels_both_axes(namespace):
     with _learning_curve(namespace) as (_, figure):
         if not all(_XLABEL in axes.get_xlabel() for axes in figure.axes):
@@ -642,7 +574,7 @@ def _marked(net):
 
 def _track(namespace, losses):
     """Drive a new tracker by hand; after each epoch the training network's biases all equal epoch + 1."""
-    tracker = _answer(namespace, "BestModelTracker")()
+    tracker = answer(namespace, "BestModelTracker")()
     net = build_net()  # the seed's network, so that a tracker may also copy it by loading a state_dict
     all_stats = []
     for epoch, loss in enumerate(losses):
@@ -660,7 +592,6 @@ def _holds(net, value):
 
 
 @check("BestModelTracker")
-@seeded
 def tracker_finds_the_best_epoch(namespace):
     losses, best = _TIED_MINIMUM
     tracker, _, _ = _track(namespace, losses)
@@ -679,7 +610,6 @@ def tracker_finds_the_best_epoch(namespace):
 
 
 @check("BestModelTracker")
-@seeded
 def tracker_keeps_the_best_stats(namespace):
     losses, best = _UNIQUE_MINIMUM
     tracker, _, all_stats = _track(namespace, losses)
@@ -695,7 +625,6 @@ def tracker_keeps_the_best_stats(namespace):
 
 
 @check("BestModelTracker", weight=2)
-@seeded
 def tracker_best_net_is_a_copy(namespace):
     losses, _ = _UNIQUE_MINIMUM
     tracker, net, _ = _track(namespace, losses)
@@ -704,7 +633,7 @@ def tracker_best_net_is_a_copy(namespace):
         raise CheckFailed("best_net is not a network (an nn.Module) after training.")
     if best_net is net:
         raise CheckFailed("best_net is the training network itself, not a copy: it changes after later epochs.")
-    if _share_parameters(best_net, net):
+    if share_parameters(best_net, net):
         raise CheckFailed("best_net changes after later epochs: it shares its parameters with the training network "
                           "(a shallow copy); it needs a deep copy.")
     if _holds(best_net, len(losses)):
@@ -714,10 +643,9 @@ def tracker_best_net_is_a_copy(namespace):
 
 
 @check("BestModelTracker")
-@seeded
 def tracker_works_with_fit(namespace):
     net = build_net()
-    tracker = _answer(namespace, "BestModelTracker")()
+    tracker = answer(namespace, "BestModelTracker")()
     history, validation = _fit(net, torch.optim.Adam(net.parameters(), lr=0.01), tracker, epochs=4)
     losses = history["validation loss"]
     best = int(np.argmin(losses))  # the first of equal minima, as strictly lower is better
@@ -765,7 +693,7 @@ _USES_PATIENCE = (
 
 
 def _stopper(namespace, patience=None):
-    early_stopper = _answer(namespace, "EarlyStopper")
+    early_stopper = answer(namespace, "EarlyStopper")
     return early_stopper() if patience is None else early_stopper(patience=patience)
 
 
@@ -803,31 +731,26 @@ def _require_stops(namespace, cases):
 
 
 @check("EarlyStopper")
-@seeded
 def stopper_stops_when_the_loss_stops_improving(namespace):
     _require_stops(namespace, _STOPS_WITHOUT_IMPROVEMENT)
 
 
 @check("EarlyStopper")
-@seeded
 def stopper_compares_with_the_best_loss(namespace):
     _require_stops(namespace, _COUNTS_FROM_THE_BEST)
 
 
 @check("EarlyStopper")
-@seeded
 def stopper_keeps_going_while_improving(namespace):
     _require_stops(namespace, _KEEPS_GOING)
 
 
 @check("EarlyStopper")
-@seeded
 def stopper_uses_the_patience(namespace):
     _require_stops(namespace, _USES_PATIENCE)
 
 
 @check("EarlyStopper")
-@seeded
 def stopper_returns_stop_or_none(namespace):
     stop = _stop_marker(namespace)
     # a loss that rises every epoch, so that every stopper that ever stops stops here
@@ -847,7 +770,6 @@ def stopper_returns_stop_or_none(namespace):
 
 
 @check("EarlyStopper")
-@seeded
 def stopper_state_is_per_instance(namespace):
     _decisions(namespace, _stopper(namespace, patience=2), [1.0] * 6)
     if _stop_epoch(namespace, _stopper(namespace, patience=2), [2.0, 1.9, 1.8, 1.7]) is not None:
@@ -856,7 +778,6 @@ def stopper_state_is_per_instance(namespace):
 
 
 @check("EarlyStopper")
-@seeded
 def stopper_stops_fit(namespace):
     net = build_net()
     # a zero learning rate keeps the validation loss exactly constant
@@ -871,7 +792,7 @@ def stopper_stops_fit(namespace):
 
 @check("grid_size")
 def grid_counts_every_combination(namespace):
-    n_experiments = _answer(namespace, "N_GRID_EXPERIMENTS")
+    n_experiments = answer(namespace, "N_GRID_EXPERIMENTS")
     if n_experiments == 4 + 5 + 6:
         raise CheckFailed("N_GRID_EXPERIMENTS adds up the numbers of values: a grid search runs every "
                           "combination of learning rate, weight decay and dropout rate, not their sum.")
