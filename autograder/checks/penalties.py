@@ -1,0 +1,941 @@
+"""Hidden checks of the `penalties` assignment: penalties on one layer, dropout, capacity, momentum, histograms.
+
+One group of checks per graded item of autograder/specs/penalties.md. Each check
+probes one behaviour on tiny synthetic tensors, so that an answer earns partial
+credit for the parts it gets right. Where one answer uses another (train_epoch in
+momentum_sweep), the check compares with the student's own function, so that a
+mistake costs points on its own item only. Failure messages name the concept that
+went wrong, never the probe or the numbers it expects.
+"""
+
+import contextlib
+import copy
+import functools
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from autograder.checks.probes import answer, drawn_figure, share_parameters
+from autograder.checks.registry import CheckFailed, check
+
+IMAGE_PIXELS = 28 * 28
+N_CLASSES = 10
+
+# ---------------------------------------------------------------- shared helpers
+
+
+
+
+def _loader(n, n_features, n_classes, batch_size, seed):
+    """A fixed, unshuffled loader of random samples: every run sees the same minibatches."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, n_features, generator=generator)
+    y = torch.randint(0, n_classes, (n,), generator=generator)
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
+
+
+def _parameters(net):
+    return [parameter.detach().clone() for parameter in net.parameters()]
+
+
+def _same(first, second, rtol=1e-5, atol=1e-6):
+    return len(first) == len(second) and all(
+        a.shape == b.shape and torch.allclose(a, b, rtol=rtol, atol=atol) for a, b in zip(first, second, strict=True))
+
+
+
+def _linears(net):
+    return [module for module in net.modules() if isinstance(module, nn.Linear)]
+
+
+def _number(value, who):
+    """A returned number as a float; a tensor or anything else is a failure that says what to return."""
+    if torch.is_tensor(value):
+        raise CheckFailed(f"{who} returns a tensor: return a Python float (with .item()).")
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise CheckFailed(f"{who} returns {type(value).__name__}, not a number (a Python float).")
+    return float(value)
+
+
+# ---------------------------------------------------------------- l1_penalty and l2_penalty
+
+# per kind: the term summed over every parameter, and its gradient with respect to θ (times strength)
+_TERMS = {"l1_penalty": (torch.abs, torch.sign), "l2_penalty": (torch.square, lambda theta: 2 * theta)}
+_STRENGTHS = (0.1, 0.02)
+
+
+def _probe_layer():
+    """A linear layer with positive and negative weights and biases, all well away from zero."""
+    layer = nn.Linear(5, 4)
+    with torch.no_grad():
+        for parameter in layer.parameters():
+            parameter.copy_(torch.sign(torch.randn_like(parameter)) * (0.2 + torch.rand_like(parameter)))
+    return layer
+
+
+def _penalty(namespace, name, layer, strength):
+    penalty = answer(namespace, name)(layer, strength)
+    return float(penalty.detach().sum()) if torch.is_tensor(penalty) else float(penalty)
+
+
+def _require_differentiable_scalar(namespace, name):
+    penalty = answer(namespace, name)(_probe_layer(), 0.1)
+    if not torch.is_tensor(penalty):
+        raise CheckFailed(f"{name} returns a plain number, not a tensor: without .item() or float() "
+                          "it stays differentiable.")
+    if penalty.numel() != 1:
+        raise CheckFailed(f"{name} must return one number (a scalar tensor), summed over the weight and the bias.")
+    if not penalty.requires_grad:
+        raise CheckFailed(f"{name} is detached from the layer's parameters (.detach(), .data or torch.no_grad()), "
+                          "so it adds no gradient to the loss.")
+
+
+def _require_value(namespace, name):
+    term = _TERMS[name][0]
+    layer = _probe_layer()
+    weight, bias = layer.weight.detach(), layer.bias.detach()
+    for strength in _STRENGTHS:
+        value = _penalty(namespace, name, layer, strength)
+        expected = strength * float(term(weight).sum() + term(bias).sum())
+        if np.isclose(value, expected, rtol=1e-5):
+            continue
+        if np.isclose(value, strength * float(term(weight).sum()), rtol=1e-5):
+            raise CheckFailed(f"{name} leaves out the bias: the penalty covers every parameter of the layer, "
+                              "the weight and the bias.")
+        if np.isclose(value, strength * float(term(weight).sum()) + float(term(bias).sum()), rtol=1e-5):
+            raise CheckFailed(f"{name} multiplies only the weight's term by strength: the whole sum, bias included, "
+                              "is multiplied by strength.")
+        if np.isclose(value, strength * float(term(weight).mean() + term(bias).mean()), rtol=1e-5) or \
+                np.isclose(value, strength * float(torch.cat([term(weight).flatten(), term(bias)]).mean()), rtol=1e-5):
+            raise CheckFailed(f"{name} averages over the parameters: the penalty is their sum, not their mean.")
+        if name == "l1_penalty":
+            if np.isclose(value, strength * float(weight.square().sum() + bias.square().sum()), rtol=1e-5):
+                raise CheckFailed("l1_penalty squares the parameters, which is the L2 penalty: L1 sums their "
+                                  "absolute values.")
+            raise CheckFailed("l1_penalty's value is not strength times the sum of the absolute values of the "
+                              "layer's weights and biases (note that torch.linalg.norm(matrix, 1) is a matrix norm).")
+        if np.isclose(value, strength / 2 * float(weight.square().sum() + bias.square().sum()), rtol=1e-5):
+            raise CheckFailed("l2_penalty has a factor ½: in this assignment the L2 penalty is strength · Σθ², "
+                              "without ½, as in the seed.")
+        if np.isclose(value, strength * float(weight.norm() + bias.norm()), rtol=1e-5) or \
+                np.isclose(value, strength * float(torch.cat([weight.flatten(), bias]).norm()), rtol=1e-5):
+            raise CheckFailed("l2_penalty uses the L2 norm itself: the penalty is its square, the sum of θ².")
+        raise CheckFailed("l2_penalty's value is not strength times the sum of the squares of the layer's "
+                          "weights and biases.")
+
+
+def _require_gradient_on_the_layer_only(namespace, name):
+    gradient_of = _TERMS[name][1]
+    net = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), _probe_layer(), nn.ReLU(), nn.Linear(4, 3))
+    layer, strength = net[2], 0.1
+    penalty = answer(namespace, name)(layer, strength)
+    if not (torch.is_tensor(penalty) and penalty.requires_grad and penalty.numel() == 1):
+        raise CheckFailed(f"no gradient of {name} reaches the layer: it must be a differentiable scalar tensor.")
+    penalty.backward()
+    others = [p for module in (net[0], net[4]) for p in module.parameters()]
+    if any(p.grad is not None and bool(p.grad.any()) for p in others):
+        raise CheckFailed(f"{name} sends gradient to other layers: it must depend on the given layer only.")
+    for parameter in layer.parameters():
+        if parameter.grad is None or not torch.allclose(parameter.grad, strength * gradient_of(parameter.detach()),
+                                                        rtol=1e-5, atol=1e-7):
+            raise CheckFailed(f"the gradient of {name} with respect to the layer's weight and bias is not that of "
+                              "its formula (strength · " + ("sign(θ)" if name == "l1_penalty" else "2θ") +
+                              "): every weight and bias of the layer must be penalised.")
+
+
+@check("l1_penalty")
+def l1_penalty_is_a_differentiable_scalar(namespace):
+    _require_differentiable_scalar(namespace, "l1_penalty")
+
+
+@check("l1_penalty", weight=2)
+def l1_penalty_is_strength_times_sum_of_absolute_values(namespace):
+    _require_value(namespace, "l1_penalty")
+
+
+@check("l1_penalty")
+def l1_penalty_gradient_reaches_the_layer_only(namespace):
+    _require_gradient_on_the_layer_only(namespace, "l1_penalty")
+
+
+@check("l2_penalty")
+def l2_penalty_is_a_differentiable_scalar(namespace):
+    _require_differentiable_scalar(namespace, "l2_penalty")
+
+
+@check("l2_penalty", weight=2)
+def l2_penalty_is_strength_times_sum_of_squares(namespace):
+    _require_value(namespace, "l2_penalty")
+
+
+@check("l2_penalty")
+def l2_penalty_gradient_reaches_the_layer_only(namespace):
+    _require_gradient_on_the_layer_only(namespace, "l2_penalty")
+
+
+# ---------------------------------------------------------------- train_epoch
+
+_LR = 0.1
+
+
+def _small_net():
+    return nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 4))
+
+
+def _epoch_loader():
+    # 40 samples in minibatches of 16: the last minibatch is smaller
+    return _loader(40, 12, 4, batch_size=16, seed=1)
+
+
+def _probe_penalty(net):
+    """An L1 penalty on the middle linear layer only (the checks' own, not the student's)."""
+    return 0.05 * (net[2].weight.abs().sum() + net[2].bias.abs().sum())
+
+
+def _reference_epoch(net, loader, lr, penalty=None, zero_grad=True):
+    """One epoch of SGD on cross-entropy (+ penalty); the minibatch losses."""
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    net.train()
+    losses = []
+    for images, labels in loader:
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(net(images), labels)
+        if penalty is not None:
+            loss = loss + penalty(net)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _student_epoch(namespace, net, loader, lr, penalty=None):
+    train_epoch = answer(namespace, "train_epoch")
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    if penalty is None:
+        return train_epoch(net, loader, optimizer)
+    return train_epoch(net, loader, optimizer, penalty=penalty)
+
+
+def _trained(net, penalty=None, zero_grad=True):
+    reference = copy.deepcopy(net)
+    _reference_epoch(reference, _epoch_loader(), _LR, penalty, zero_grad)
+    return _parameters(reference)
+
+
+@check("train_epoch")
+def epoch_takes_one_sgd_step_per_minibatch(namespace):
+    net = _small_net()
+    student = copy.deepcopy(net)
+    _student_epoch(namespace, student, _epoch_loader(), _LR)
+    if _same(_parameters(student), _trained(net)):
+        return
+    if _same(_parameters(student), _trained(net, zero_grad=False)):
+        raise CheckFailed("train_epoch lets the gradients accumulate from minibatch to minibatch: reset them "
+                          "(optimizer.zero_grad()) before every backward pass.")
+    raise CheckFailed("train_epoch does not take one optimizer step per minibatch on the cross-entropy loss of "
+                      "net(images) (without a penalty, the result differs from plain SGD).")
+
+
+@check("train_epoch", weight=2)
+def epoch_adds_the_penalty_to_the_loss(namespace):
+    net = _small_net()
+    student = copy.deepcopy(net)
+    _student_epoch(namespace, student, _epoch_loader(), _LR, penalty=_probe_penalty)
+    if _same(_parameters(student), _trained(net, _probe_penalty)):
+        return
+    if _same(_parameters(student), _trained(net)):
+        raise CheckFailed("the penalty's gradient never reaches the parameters: add penalty(net), as a tensor "
+                          "(not .item()), to the loss before loss.backward().")
+    raise CheckFailed("with a penalty, train_epoch does not take the SGD steps of cross-entropy + penalty(net) "
+                      "on every minibatch.")
+
+
+@check("train_epoch")
+def epoch_returns_the_mean_minibatch_loss(namespace):
+    net = _small_net()
+    # a zero learning rate keeps the network fixed, so every minibatch loss is known however the steps are taken
+    losses = _reference_epoch(copy.deepcopy(net), _epoch_loader(), 0.0, _probe_penalty)
+    penalty = float(_probe_penalty(net))
+    returned = _number(_student_epoch(namespace, net, _epoch_loader(), 0.0, penalty=_probe_penalty), "train_epoch")
+    sizes = [len(labels) for _, labels in _epoch_loader()]
+    means = (np.mean(losses), np.average(losses, weights=sizes))  # per minibatch, or per image: both accepted
+    if any(np.isclose(returned, mean, rtol=1e-4) for mean in means):
+        return
+    if any(np.isclose(returned, mean - penalty, rtol=1e-4) for mean in means):
+        raise CheckFailed("train_epoch returns the mean loss without the penalty: return the mean of the total "
+                          "loss that is back-propagated (cross-entropy + penalty).")
+    if np.isclose(returned, losses[-1], rtol=1e-4):
+        raise CheckFailed("train_epoch returns the loss of the last minibatch: return the mean over all minibatches.")
+    if np.isclose(returned, sum(losses), rtol=1e-4):
+        raise CheckFailed("train_epoch returns the sum of the minibatch losses: return their mean.")
+    raise CheckFailed("train_epoch does not return the mean minibatch loss (cross-entropy + penalty) of the epoch.")
+
+
+@check("train_epoch")
+def epoch_trains_in_training_mode(namespace):
+    net = nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 4))
+    net.eval()  # as evaluate leaves it
+    _student_epoch(namespace, net, _epoch_loader(), 0.0)
+    if not all(module.training for module in net.modules()):
+        raise CheckFailed("train_epoch leaves the network in evaluation mode, where dropout is off: put it in "
+                          "training mode (net.train()) before training (evaluate switches it to eval mode).")
+
+
+# ---------------------------------------------------------------- dropout: shared probes
+
+
+def _recorded_inputs(net, x):
+    """Run `net` on `x`; return the input and the output of each of its linear layers, and the result."""
+    inputs, outputs = [], []
+
+    def record(module, args, output):  # returns None, so that the output stays as it is
+        inputs.append(args[0].detach())
+        outputs.append(output.detach())
+
+    hooks = [layer.register_forward_hook(record) for layer in _linears(net)]
+    try:
+        with torch.no_grad():
+            result = net(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return inputs, outputs, result
+
+
+def _dropout_between(before, received):
+    """(share of units dropped, factor by which the kept ones are scaled) between two linear layers, or None.
+
+    `before` is the output of one linear layer and `received` the input of the next; without
+    dropout, received = relu(before). Returns None when received is exactly relu(before).
+    """
+    expected = torch.relu(before)
+    if received.shape != expected.shape:
+        raise CheckFailed("the linear layers are not connected in order (one layer's output feeds the next).")
+    if torch.allclose(received, expected, rtol=1e-5, atol=1e-6):
+        return None
+    active = expected > 1e-4
+    dropped = (received == 0) & active
+    kept = active & ~dropped
+    scale = float((received[kept] / expected[kept]).median()) if kept.any() else float("nan")
+    return float(dropped.sum()) / max(1, int(active.sum())), scale
+
+
+def _is_dropout(measured, p, tolerance=0.06):
+    share, scale = measured
+    return abs(share - p) < tolerance and np.isclose(scale, 1 / (1 - p), rtol=1e-3)
+
+
+# ---------------------------------------------------------------- MyNetworkWithDropout
+
+_P = 0.3  # not 0.5, so that the probability of dropping and of keeping differ
+
+
+def _dropout_net(namespace, p=None):
+    network_class = answer(namespace, "MyNetworkWithDropout")
+    net = network_class() if p is None else network_class(p=p)
+    layers = [getattr(net, name, None) for name in ("fc1", "fc2", "fc3")]
+    if not all(isinstance(layer, nn.Linear) for layer in layers):
+        raise CheckFailed("MyNetworkWithDropout must keep MyNetwork's linear layers fc1, fc2 and fc3.")
+    return net, layers
+
+
+def _images(n=200):
+    return torch.rand(n, IMAGE_PIXELS)
+
+
+def _my_network(layers, x):
+    fc1, fc2, fc3 = layers
+    return fc3(torch.relu(fc2(torch.relu(fc1(x)))))
+
+
+def _recorded_by_name(net, layers, x):
+    """Inputs and outputs of fc1, fc2, fc3 in that order (whatever order the modules were registered in)."""
+    records = {}
+
+    def recorder(name):
+        def record(module, args, output):  # returns None, so that the output stays as it is
+            records.setdefault(name, (args[0].detach(), output.detach()))
+        return record
+
+    hooks = [layer.register_forward_hook(recorder(name))
+             for name, layer in zip(("fc1", "fc2", "fc3"), layers, strict=True)]
+    try:
+        with torch.no_grad():
+            result = net(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if set(records) != {"fc1", "fc2", "fc3"}:
+        raise CheckFailed("the forward pass of MyNetworkWithDropout does not use each of fc1, fc2 and fc3.")
+    return records, result
+
+
+@check("MyNetworkWithDropout")
+def dropout_net_is_my_network_in_eval_mode(namespace):
+    net, layers = _dropout_net(namespace, 0.5)
+    net.eval()
+    x = _images(20)
+    with torch.no_grad():
+        first, second, reference = net(x), net(x), _my_network(layers, x)
+    if not torch.equal(first, second):
+        raise CheckFailed("dropout is still active in eval mode: outputs differ between calls (nn.Dropout, or "
+                          "functional dropout with training=self.training, switches it off).")
+    if first.shape != reference.shape or not torch.allclose(first, reference, rtol=1e-5, atol=1e-6):
+        raise CheckFailed("in eval mode MyNetworkWithDropout does not compute what MyNetwork computes "
+                          "(fc1, ReLU, fc2, ReLU, fc3).")
+
+
+@check("MyNetworkWithDropout", weight=2)
+def dropout_between_the_first_and_second_layer(namespace):
+    net, layers = _dropout_net(namespace, _P)
+    net.train()
+    records, _ = _recorded_by_name(net, layers, _images())
+    if _dropout_between(records["fc1"][1], records["fc2"][0]) is None:
+        raise CheckFailed("in training mode there is no dropout between the first and the second layer "
+                          "(on fc1's output, before fc2).")
+
+
+@check("MyNetworkWithDropout")
+def dropout_probability_is_p(namespace):
+    for p in (_P, 0.6, None):
+        net, layers = _dropout_net(namespace, p)
+        net.train()
+        records, _ = _recorded_by_name(net, layers, _images())
+        measured = _dropout_between(records["fc1"][1], records["fc2"][0])
+        if measured is None:
+            continue  # no dropout there at all: the check above takes those points
+        if _is_dropout(measured, 0.5 if p is None else p):
+            continue
+        if p is None:
+            raise CheckFailed("MyNetworkWithDropout's default dropout probability is not 0.5, the seed's.")
+        if _is_dropout(measured, 1 - p, tolerance=0.06) or abs(measured[0] - (1 - p)) < 0.06:
+            raise CheckFailed("p is the probability of dropping a unit (nn.Dropout(p)), not of keeping it.")
+        raise CheckFailed("the dropout after fc1 does not drop units with probability p and scale the others "
+                          "by 1/(1-p), as nn.Dropout(p) does.")
+
+
+@check("MyNetworkWithDropout")
+def no_dropout_elsewhere(namespace):
+    net, layers = _dropout_net(namespace, _P)
+    net.train()
+    x = _images()
+    records, result = _recorded_by_name(net, layers, x)
+    if not torch.equal(records["fc1"][0], x):
+        raise CheckFailed("the network drops input pixels: dropout belongs between the first and the second "
+                          "layer only, not on the input.")
+    if _dropout_between(records["fc2"][1], records["fc3"][0]) is not None:
+        raise CheckFailed("the network also applies dropout between the second and the third layer: only between "
+                          "the first and the second.")
+    if not torch.allclose(result, records["fc3"][1], rtol=1e-5, atol=1e-6):
+        raise CheckFailed("the network changes fc3's output (dropout or an activation on the output scores): "
+                          "return fc3's output as it is.")
+
+
+# ---------------------------------------------------------------- build_network
+
+_ARCHITECTURES = ([128, 64], [256, 128, 64, 32], [64], [512, 256], [])
+
+
+def _build(namespace, hidden_sizes, dropout=None):
+    build_network = answer(namespace, "build_network")
+    net = build_network(list(hidden_sizes)) if dropout is None else build_network(list(hidden_sizes), dropout=dropout)
+    if not isinstance(net, nn.Module):
+        raise CheckFailed("build_network must return a network (an nn.Module).")
+    return net
+
+
+def _chain(linears, x, relu_last=False, relu=True):
+    for index, layer in enumerate(linears):
+        x = layer(x)
+        if relu and (index < len(linears) - 1 or relu_last):
+            x = torch.relu(x)
+    return x
+
+
+@check("build_network")
+def network_has_the_layer_sizes(namespace):
+    for hidden_sizes in _ARCHITECTURES:
+        sizes = [IMAGE_PIXELS, *hidden_sizes, N_CLASSES]
+        shapes = [(layer.in_features, layer.out_features) for layer in _linears(_build(namespace, hidden_sizes))]
+        if shapes != list(zip(sizes[:-1], sizes[1:], strict=True)):
+            raise CheckFailed(f"the linear layers of build_network({hidden_sizes}) do not go "
+                              f"{' → '.join(map(str, sizes))}: one per hidden size, then one with 10 outputs.")
+
+
+@check("build_network", weight=2)
+def network_is_a_relu_mlp_in_eval_mode(namespace):
+    x = _images(20)
+    for hidden_sizes, dropout in (([32, 16], None), ([24], 0.5), ([16, 16, 8], 0.3)):
+        net = _build(namespace, hidden_sizes, dropout)
+        net.eval()
+        linears = _linears(net)
+        with torch.no_grad():
+            output, again = net(x), net(x)
+            if not torch.equal(output, again):
+                raise CheckFailed("dropout is still active in eval mode: outputs differ between calls.")
+            if output.shape != (len(x), N_CLASSES):
+                raise CheckFailed("build_network's network does not give 10 scores per image.")
+            if torch.allclose(output, _chain(linears, x), rtol=1e-5, atol=1e-6):
+                continue
+            if torch.allclose(output, _chain(linears, x, relu_last=True), rtol=1e-5, atol=1e-6):
+                raise CheckFailed("build_network puts a ReLU after the output layer: the 10 scores are logits, "
+                                  "with no activation.")
+            if torch.allclose(output, _chain(linears, x, relu=False), rtol=1e-5, atol=1e-6):
+                raise CheckFailed("build_network has no ReLU between its linear layers: every hidden layer is "
+                                  "followed by a ReLU.")
+        raise CheckFailed("in eval mode build_network's network does not compute linear, ReLU, ..., linear "
+                          "through its layers in order.")
+
+
+@check("build_network")
+def network_has_dropout_after_every_hidden_layer(namespace):
+    for hidden_sizes, p in (([64, 48, 32], 0.4), ([64], 0.2)):
+        net = _build(namespace, hidden_sizes, p)
+        net.train()
+        inputs, outputs, _ = _recorded_inputs(net, _images())
+        for index in range(1, len(inputs)):
+            measured = _dropout_between(outputs[index - 1], inputs[index])
+            if measured is None:
+                raise CheckFailed("with dropout > 0, build_network's network has no dropout after some hidden "
+                                  "layer: every hidden layer's ReLU is followed by dropout.")
+            if not _is_dropout(measured, p):
+                raise CheckFailed("the dropout in build_network's network does not drop units with the "
+                                  "probability given as the dropout argument (scaling the others by 1/(1-p)).")
+
+
+@check("build_network")
+def network_has_no_dropout_on_input_or_output(namespace):
+    net = _build(namespace, [64, 32], 0.4)
+    net.train()
+    x = _images()
+    inputs, outputs, result = _recorded_inputs(net, x)
+    if not torch.equal(inputs[0], x):
+        raise CheckFailed("build_network's network drops input pixels: dropout follows the hidden layers only, "
+                          "not the input.")
+    if not torch.allclose(result, outputs[-1], rtol=1e-5, atol=1e-6):
+        raise CheckFailed("build_network's network changes the output layer's scores (dropout or an activation "
+                          "after the last linear layer).")
+    net = _build(namespace, [64, 32])
+    net.train()
+    inputs, outputs, _ = _recorded_inputs(net, x)
+    if any(_dropout_between(outputs[i - 1], inputs[i]) is not None for i in range(1, len(inputs))):
+        raise CheckFailed("with the default dropout=0.0 the network still drops units: add dropout only when "
+                          "dropout > 0.")
+
+
+@check("build_network")
+def network_is_new_on_every_call(namespace):
+    first, second = _build(namespace, [32, 16]), _build(namespace, [32, 16])
+    if first is second or share_parameters(first, second):
+        raise CheckFailed("two networks from build_network share layers: create new layers on every call.")
+
+
+# ---------------------------------------------------------------- evaluate
+
+_EVAL_BATCH = 16  # 50 images: minibatches of 16, 16, 16 and 2
+
+
+def _labelled_loader(net, correct, n=50, n_features=12):
+    """A loader of n images whose labels are `net`'s eval-mode predictions exactly at the indices `correct`."""
+    x = torch.randn(n, n_features)
+    net.eval()
+    with torch.no_grad():
+        predicted = net(x).argmax(dim=1)
+    n_classes = _linears(net)[-1].out_features
+    labels = (predicted + 1) % n_classes
+    labels[list(correct)] = predicted[list(correct)]
+    return DataLoader(TensorDataset(x, labels), batch_size=_EVAL_BATCH, shuffle=False)
+
+
+def _evaluate(namespace, net, loader):
+    return _number(answer(namespace, "evaluate")(net, loader), "evaluate")
+
+
+@check("evaluate", weight=2)
+def evaluate_counts_every_image(namespace):
+    net = nn.Linear(12, 4)
+    correct = [0, 1, 2, 3, 48, 49]  # 4 of the first minibatch and the whole (small) last one
+    accuracy = _evaluate(namespace, net, _labelled_loader(net, correct))
+    expected = len(correct) / 50
+    if np.isclose(accuracy, expected):
+        return
+    if np.isclose(accuracy, 100 * expected):
+        raise CheckFailed("evaluate returns a percentage: return the accuracy as a fraction between 0 and 1.")
+    if np.isclose(accuracy, (4 / 16 + 0 + 0 + 2 / 2) / 4):
+        raise CheckFailed("evaluate averages the accuracies of the minibatches, but the last one is smaller: "
+                          "count the correct predictions over all images and divide by their number.")
+    if np.isclose(accuracy, 4 / 16):
+        raise CheckFailed("evaluate measures the first minibatch only: count over every minibatch of the loader.")
+    raise CheckFailed("evaluate does not return the share of the loader's images whose predicted class "
+                      "(the argmax of the scores) is the label.")
+
+
+@check("evaluate")
+def evaluate_uses_eval_mode(namespace):
+    net = nn.Sequential(nn.Linear(12, 32), nn.ReLU(), nn.Dropout(0.9), nn.Linear(32, 4))
+    loader = _labelled_loader(net, range(50))  # every label is the eval-mode prediction
+    net.train()  # as train_epoch leaves it
+    # every prediction is right in eval mode: 1.0, or 100 for an answer that loses its points for percentages
+    if not any(np.isclose(_evaluate(namespace, net, loader), full) for full in (1.0, 100.0)):
+        raise CheckFailed("evaluate measures with dropout active: switch the network to evaluation mode "
+                          "(net.eval()) first.")
+
+
+class _GradSpy(nn.Module):
+    """Wraps a network and records whether autograd was recording during each forward pass."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.grad_enabled = []
+
+    def forward(self, x):
+        self.grad_enabled.append(torch.is_grad_enabled())
+        return self.inner(x)
+
+
+@check("evaluate")
+def evaluate_builds_no_graph(namespace):
+    net = _GradSpy(nn.Linear(12, 4))
+    loader = _labelled_loader(net.inner, [0])
+    _evaluate(namespace, net, loader)
+    if not net.grad_enabled:
+        raise CheckFailed("evaluate does not call the network on the loader's images.")
+    if any(net.grad_enabled):
+        raise CheckFailed("evaluate builds a computational graph: run the network inside torch.no_grad().")
+
+
+# ---------------------------------------------------------------- weight_histogram_data
+
+
+def _deep_net():
+    """Two hidden layers, so that the second linear layer is not the output layer."""
+    return nn.Sequential(nn.Linear(20, 7), nn.ReLU(), nn.Linear(7, 5), nn.ReLU(), nn.Linear(5, 3))
+
+
+def _histogram_data(namespace, net):
+    pair = answer(namespace, "weight_histogram_data")(net)
+    if not isinstance(pair, tuple | list) or len(pair) != 2:
+        raise CheckFailed("weight_histogram_data must return a pair (hidden_weights, output_weights).")
+    return pair
+
+
+def _values(array):
+    """The sorted values of an array or tensor (a histogram does not depend on their order)."""
+    if torch.is_tensor(array):
+        array = array.detach().cpu().numpy()
+    return np.sort(np.asarray(array, dtype=float).ravel())
+
+
+def _matches(array, tensors):
+    values = _values(array)
+    expected = np.sort(np.concatenate([t.detach().numpy().ravel() for t in tensors]))
+    return values.shape == expected.shape and np.allclose(values, expected)
+
+
+@check("weight_histogram_data")
+def histogram_data_is_two_flat_numpy_arrays(namespace):
+    for array, which in zip(_histogram_data(namespace, _deep_net()), ("hidden", "output"), strict=True):
+        if torch.is_tensor(array):
+            raise CheckFailed(f"the {which} weights are a tensor: return NumPy arrays (.detach().numpy()).")
+        if not isinstance(array, np.ndarray):
+            raise CheckFailed(f"the {which} weights are not a NumPy array.")
+        if array.ndim != 1:
+            raise CheckFailed(f"the {which} weights are a {array.ndim}-D array: flatten them into one dimension "
+                              "(.flatten()), or plt.hist draws one histogram per column.")
+
+
+@check("weight_histogram_data")
+def histogram_data_hidden_is_the_first_layer_weights(namespace):
+    net = _deep_net()
+    linears = _linears(net)
+    hidden, _ = _histogram_data(namespace, net)
+    if _matches(hidden, [linears[0].weight]):
+        return
+    if _matches(hidden, [linears[0].bias]):
+        raise CheckFailed("the hidden values are the first layer's biases: take its weights.")
+    if _matches(hidden, [linears[0].weight, linears[0].bias]):
+        raise CheckFailed("the hidden values include the first layer's biases: take its weights only.")
+    if _matches(hidden, [linears[-1].weight]):
+        raise CheckFailed("the hidden and output weights are swapped: return (hidden_weights, output_weights).")
+    raise CheckFailed("the hidden values are not the weights of the first linear layer (the hidden layer).")
+
+
+@check("weight_histogram_data")
+def histogram_data_output_is_the_last_layer_weights(namespace):
+    net = _deep_net()
+    linears = _linears(net)
+    _, output = _histogram_data(namespace, net)
+    if _matches(output, [linears[-1].weight]):
+        return
+    if _matches(output, [linears[-1].bias]):
+        raise CheckFailed("the output values are the output layer's biases: take its weights.")
+    if _matches(output, [linears[-1].weight, linears[-1].bias]):
+        raise CheckFailed("the output values include the output layer's biases: take its weights only.")
+    if _matches(output, [linears[1].weight]):
+        raise CheckFailed("the output values are the second linear layer's weights: the output layer is the last "
+                          "linear layer, whatever the depth.")
+    if _matches(output, [linears[0].weight]):
+        raise CheckFailed("the hidden and output weights are swapped: return (hidden_weights, output_weights).")
+    raise CheckFailed("the output values are not the weights of the last linear layer (the output layer).")
+
+
+# ---------------------------------------------------------------- plot_weight_histograms
+
+_TITLE = "Model under test"
+_BINS = 50
+
+
+def _histogram_inputs():
+    generator = np.random.default_rng(3)
+    return generator.normal(0, 0.3, size=400), generator.normal(0.5, 1.5, size=60)
+
+
+@contextlib.contextmanager
+def _histograms(namespace):
+    """Call plot_weight_histograms; yield what it returned and its figure; close what it opened."""
+    plot = answer(namespace, "plot_weight_histograms")
+    with drawn_figure(lambda: plot(*_histogram_inputs(), _TITLE), "plot_weight_histograms") as drawn:
+        yield drawn
+
+
+def _panels(figure):
+    """(hidden panel, output panel): found by their titles, else left and right."""
+    axes = sorted(figure.axes, key=lambda ax: ax.get_position().x0)
+    if len(axes) != 2:
+        raise CheckFailed("the figure needs two panels: the hidden layer's histogram and the output layer's.")
+    by_title = {word: [ax for ax in axes if word in ax.get_title().lower()] for word in ("hidden", "output")}
+    if all(len(found) == 1 for found in by_title.values()) and by_title["hidden"] != by_title["output"]:
+        return by_title["hidden"][0], by_title["output"][0]
+    return axes[0], axes[1]
+
+
+def _bars(ax):
+    return [patch for patch in ax.patches if isinstance(patch, Rectangle)]
+
+
+def _require_histogram_of(ax, weights, which, other):
+    bars = _bars(ax)
+    if not bars:
+        raise CheckFailed(f"the {which} panel shows no histogram bars: draw it with ax.hist (or plt.hist).")
+    heights = np.array([bar.get_height() for bar in bars])
+    left = min(bar.get_x() for bar in bars)
+    right = max(bar.get_x() + bar.get_width() for bar in bars)
+    if np.isclose(left, other.min()) and np.isclose(right, other.max()):
+        raise CheckFailed(f"the {which} panel shows the other layer's weights: hidden_weights go in the hidden "
+                          "panel (left), output_weights in the output panel (right).")
+    if not (np.isclose(left, weights.min()) and np.isclose(right, weights.max())):
+        raise CheckFailed(f"the {which} panel's histogram does not cover the range of the {which} weights.")
+    if not np.isclose(heights.sum(), len(weights)):
+        widths = np.array([bar.get_width() for bar in bars])
+        if np.isclose((heights * widths).sum(), 1.0):
+            raise CheckFailed("the histograms show densities: show counts (frequencies), as the y label says.")
+        raise CheckFailed(f"the {which} panel's bar heights do not count the {which} weights.")
+
+
+@check("plot_weight_histograms")
+def histograms_figure_is_returned_with_two_panels(namespace):
+    with _histograms(namespace) as (returned, figure):
+        if not isinstance(returned, Figure):
+            raise CheckFailed("plot_weight_histograms does not return the matplotlib Figure it draws.")
+        if len(figure.axes) != 2:
+            raise CheckFailed("the figure needs two panels: the hidden layer's histogram and the output layer's.")
+
+
+@check("plot_weight_histograms", weight=2)
+def histograms_show_the_weights(namespace):
+    hidden, output = _histogram_inputs()
+    with _histograms(namespace) as (_, figure):
+        hidden_panel, output_panel = _panels(figure)
+        _require_histogram_of(hidden_panel, hidden, "hidden", output)
+        _require_histogram_of(output_panel, output, "output", hidden)
+
+
+@check("plot_weight_histograms")
+def histograms_have_50_bins(namespace):
+    with _histograms(namespace) as (_, figure):
+        if any(len(_bars(ax)) != _BINS for ax in _panels(figure)):
+            raise CheckFailed("each histogram should have 50 bins, as in the seed (bins=50).")
+
+
+@check("plot_weight_histograms")
+def histograms_are_labelled(namespace):
+    with _histograms(namespace) as (_, figure):
+        axes = sorted(figure.axes, key=lambda ax: ax.get_position().x0)
+        titles = [ax.get_title().lower() for ax in axes]
+        if len(axes) != 2 or "hidden" not in titles[0] or "output" not in titles[1]:
+            raise CheckFailed("title the panels: 'Hidden layer weights' on the left, 'Output layer weights' "
+                              "on the right.")
+        if not all(ax.get_xlabel().strip() and ax.get_ylabel().strip() for ax in axes):
+            raise CheckFailed("label both axes of both panels (weight value, frequency).")
+
+
+@check("plot_weight_histograms")
+def histograms_have_the_figure_title(namespace):
+    with _histograms(namespace) as (_, figure):
+        if _TITLE not in figure.get_suptitle():
+            raise CheckFailed("the figure does not show the title argument above both panels (fig.suptitle(title)).")
+
+
+# ---------------------------------------------------------------- sparsity
+
+# |w| < 0.001 for 4 of these 10 weights; 8 are below 0.05
+_WEIGHTS = [[-0.5, -0.0005, 0.0, 0.0002, 0.002], [-0.002, 0.01, 0.3, -0.04, 0.0007]]
+
+
+def _sparsity(namespace, *threshold):
+    weights = torch.tensor(_WEIGHTS, requires_grad=True)  # as a layer's weight: sparsity must not need .numpy()
+    return answer(namespace, "sparsity")(weights, *threshold)
+
+
+@check("sparsity", weight=2)
+def sparsity_is_the_share_near_zero(namespace):
+    share = _number(_sparsity(namespace, 1e-3), "sparsity")
+    if np.isclose(share, 0.4):
+        return
+    if np.isclose(share, 4):
+        raise CheckFailed("sparsity returns a count: return the share of the weights (between 0 and 1).")
+    if np.isclose(share, 0.6):
+        raise CheckFailed("sparsity returns the share of weights away from zero: return the share near zero "
+                          "(|w| < threshold).")
+    if np.isclose(share, 0.7):
+        raise CheckFailed("sparsity counts every negative weight as near zero: compare the absolute value |w| "
+                          "with the threshold.")
+    if np.isclose(share, 0.1):
+        raise CheckFailed("sparsity counts only exact zeros: count the weights with |w| below the threshold.")
+    raise CheckFailed("sparsity is not the share of the entries with |w| < threshold.")
+
+
+@check("sparsity")
+def sparsity_uses_the_threshold(namespace):
+    if not np.isclose(_number(_sparsity(namespace, 0.05), "sparsity"), 0.8):
+        raise CheckFailed("sparsity does not use its threshold argument.")
+    if not np.isclose(_number(_sparsity(namespace), "sparsity"), 0.4):
+        raise CheckFailed("sparsity's default threshold is not 1e-3.")
+
+
+@check("sparsity")
+def sparsity_returns_a_float(namespace):
+    share = _sparsity(namespace, 1e-3)
+    if not isinstance(share, float | np.floating):
+        raise CheckFailed(f"sparsity returns {type(share).__name__}: return a Python float (.item()).")
+
+
+# ---------------------------------------------------------------- momentum_sweep
+
+_MOMENTUMS = (0.0, 0.5, 0.9)
+_SWEEP = {"epochs": 2, "lr": 0.05, "seed": 7}
+
+
+def _sweep_net():
+    return nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+def _sweep_loaders():
+    return _loader(48, 12, 3, batch_size=16, seed=4), _loader(30, 12, 3, batch_size=16, seed=5)
+
+
+@functools.lru_cache(maxsize=1)
+def _seeded_start(seed):
+    """The parameters of a new network built right after seeding: where every run must start."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _parameters(_sweep_net())
+
+
+def _run_sweep(namespace, **overrides):
+    """Run the student's sweep with a make_net that records every network it builds and its starting weights."""
+    settings = {**_SWEEP, **overrides}
+    built = []
+
+    def make_net():
+        net = _sweep_net()
+        built.append((net, _parameters(net)))
+        return net
+
+    train_loader, test_loader = _sweep_loaders()
+    result = answer(namespace, "momentum_sweep")(list(_MOMENTUMS), make_net, train_loader, test_loader,
+                                                  settings["epochs"], lr=settings["lr"], seed=settings["seed"])
+    return result, built
+
+
+def _trained_from(namespace, start, momentum, lr, epochs):
+    """The parameters after training from `start` with the student's train_epoch and SGD(lr, momentum)."""
+    net = _sweep_net()
+    with torch.no_grad():
+        for parameter, value in zip(net.parameters(), start, strict=True):
+            parameter.copy_(value)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    for _ in range(epochs):
+        answer(namespace, "train_epoch")(net, _sweep_loaders()[0], optimizer)
+    return _parameters(net)
+
+
+@check("momentum_sweep")
+def sweep_returns_an_accuracy_per_momentum(namespace):
+    result, _ = _run_sweep(namespace)
+    if not isinstance(result, dict):
+        raise CheckFailed("momentum_sweep must return a dict {momentum: accuracy}.")
+    if list(result) != list(_MOMENTUMS):
+        raise CheckFailed("the keys of momentum_sweep's dict must be the momentum values, in the given order.")
+    for value in result.values():  # whether they are the right numbers is judged below
+        _number(value, "momentum_sweep's accuracy")
+
+
+@check("momentum_sweep")
+def sweep_builds_a_new_network_per_momentum(namespace):
+    _, built = _run_sweep(namespace)
+    if len(built) != len(_MOMENTUMS):
+        raise CheckFailed("momentum_sweep must build a new network with make_net() for every momentum value, "
+                          "so that no run continues training another run's network.")
+
+
+@check("momentum_sweep")
+def sweep_starts_every_run_from_the_same_weights(namespace):
+    _, built = _run_sweep(namespace)
+    start = _seeded_start(_SWEEP["seed"])
+    if not all(_same(initial, start, rtol=0, atol=0) for _, initial in built):
+        raise CheckFailed("not every run starts from the same weights: call reglab.seed_everything(seed), "
+                          "with the seed argument, right before building each network.")
+
+
+@check("momentum_sweep", weight=2)
+def sweep_trains_with_sgd_and_the_momentum(namespace):
+    _, built = _run_sweep(namespace)
+    if len(built) != len(_MOMENTUMS):
+        return  # a network reused for every momentum loses the points of the check above
+    epochs, lr = _SWEEP["epochs"], _SWEEP["lr"]
+    for (net, start), momentum in zip(built, _MOMENTUMS, strict=True):
+        final = _parameters(net)
+        if _same(final, _trained_from(namespace, start, momentum, lr, epochs)):
+            continue
+        if _same(final, _trained_from(namespace, start, 0.0, lr, epochs)):
+            raise CheckFailed("momentum_sweep does not give each momentum to the SGD optimizer (momentum=...).")
+        if _same(final, _trained_from(namespace, start, momentum, 0.01, epochs)):
+            raise CheckFailed("momentum_sweep does not use its lr argument as the SGD learning rate.")
+        if _same(final, _trained_from(namespace, start, momentum, lr, 1)):
+            raise CheckFailed("momentum_sweep trains for one epoch only: train for `epochs` epochs.")
+        raise CheckFailed("momentum_sweep does not train each network for `epochs` epochs with train_epoch and "
+                          "torch.optim.SGD(lr=lr, momentum=momentum).")
+
+
+@check("momentum_sweep")
+def sweep_measures_the_test_accuracy(namespace):
+    result, built = _run_sweep(namespace)
+    if len(built) != len(_MOMENTUMS) or not isinstance(result, dict) or list(result) != list(_MOMENTUMS):
+        return  # the checks above take these points
+    train_loader, test_loader = _sweep_loaders()
+    evaluate = answer(namespace, "evaluate")
+    for (net, _), momentum in zip(built, _MOMENTUMS, strict=True):
+        accuracy = _number(result[momentum], "momentum_sweep's accuracy")
+        if np.isclose(accuracy, evaluate(net, test_loader)):
+            continue
+        if np.isclose(accuracy, evaluate(net, train_loader)):
+            raise CheckFailed("momentum_sweep measures the accuracy on the training data: use evaluate on "
+                              "test_loader.")
+        raise CheckFailed("momentum_sweep's accuracy is not evaluate(net, test_loader) of the trained network.")

@@ -1,0 +1,740 @@
+"""Answer cells of `penalties` submissions: realistic mistakes and other correct styles.
+
+Every source is a whole answer cell as a student would type it in the notebook, where
+the setup cell has imported matplotlib.pyplot as plt, numpy as np, pandas as pd, torch,
+`from torch import nn`, DataLoader, reglab, load_fashion_mnist and load_mnist. Cells a
+variant does not name keep the solution.
+
+- KNOWN_WRONG: one mistake each, that gets past the notebook's visible checks and costs
+  points on its own item only, with a message that uses the keyword.
+- CHECK_LEVEL_WRONG: mistakes held to the hidden checks only, because the visible checks
+  of the test cell already reject them (the student sees an assertion before handing in).
+- ALTERNATIVE_CORRECT: correct answers in other styles than the solution's; full marks.
+- FAILING: for every mistake, the hidden checks of its item that it must fail (space
+  separated); every other check of the item must pass.
+"""
+
+
+from tests.submissions import Variant, cell, wrong
+
+ASSIGNMENT = "penalties"
+
+
+KNOWN_WRONG: dict[str, Variant] = {
+    # ------------------------------------------------------------ l1_penalty
+    "l1-weight-only": wrong("l1_penalty", "bias", """
+        def l1_penalty(layer, strength):
+            return strength * layer.weight.abs().sum()
+        """),
+    "l1-strength-on-weight-term-only": wrong("l1_penalty", "strength", """
+        def l1_penalty(layer, strength):
+            return strength * layer.weight.abs().sum() + layer.bias.abs().sum()
+        """),
+    "l1-squares-the-parameters": wrong("l1_penalty", "absolute values", """
+        def l1_penalty(layer, strength):
+            return strength * sum((p ** 2).sum() for p in layer.parameters())
+        """),
+    "l1-matrix-norm": wrong("l1_penalty", "absolute values", """
+        def l1_penalty(layer, strength):
+            return strength * (torch.linalg.norm(layer.weight, ord=1) + torch.linalg.norm(layer.bias, ord=1))
+        """),
+    "l1-mean-not-sum": wrong("l1_penalty", "mean", """
+        def l1_penalty(layer, strength):
+            return strength * torch.cat([p.abs().flatten() for p in layer.parameters()]).mean()
+        """),
+    # ------------------------------------------------------------ l2_penalty
+    "l2-with-a-half": wrong("l2_penalty", "½", """
+        def l2_penalty(layer, strength):
+            return strength / 2 * sum((p ** 2).sum() for p in layer.parameters())
+        """),
+    "l2-norm-not-squared": wrong("l2_penalty", "square", """
+        def l2_penalty(layer, strength):
+            return strength * (layer.weight.norm() + layer.bias.norm())
+        """),
+    "l2-weight-only": wrong("l2_penalty", "bias", """
+        def l2_penalty(layer, strength):
+            return strength * (layer.weight ** 2).sum()
+        """),
+    # ------------------------------------------------------------ train_epoch
+    "epoch-without-zero-grad": wrong("train_epoch", "zero_grad", """
+        def train_epoch(net, loader, optimizer, penalty=None):
+            net.train()
+            losses = []
+            for images, labels in loader:
+                loss = nn.functional.cross_entropy(net(images), labels)
+                if penalty is not None:
+                    loss = loss + penalty(net)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            return sum(losses) / len(losses)
+        """),
+    "epoch-penalty-as-a-number": wrong("train_epoch", "penalty's gradient", """
+        def train_epoch(net, loader, optimizer, penalty=None):
+            net.train()
+            losses = []
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(net(images), labels)
+                if penalty is not None:
+                    loss = loss + penalty(net).item()
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            return sum(losses) / len(losses)
+        """),
+    "epoch-penalty-after-backward": wrong("train_epoch", "penalty's gradient", """
+        def train_epoch(net, loader, optimizer, penalty=None):
+            net.train()
+            losses = []
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(net(images), labels)
+                loss.backward()
+                if penalty is not None:
+                    loss = loss + penalty(net)
+                optimizer.step()
+                losses.append(loss.item())
+            return sum(losses) / len(losses)
+        """),
+    "epoch-returns-the-last-loss": wrong("train_epoch", "last minibatch", """
+        def train_epoch(net, loader, optimizer, penalty=None):
+            net.train()
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(net(images), labels)
+                if penalty is not None:
+                    loss = loss + penalty(net)
+                loss.backward()
+                optimizer.step()
+            return loss.item()
+        """),
+    "epoch-returns-the-loss-without-penalty": wrong("train_epoch", "without the penalty", """
+        def train_epoch(net, loader, optimizer, penalty=None):
+            net.train()
+            losses = []
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(net(images), labels)
+                losses.append(loss.item())
+                if penalty is not None:
+                    loss = loss + penalty(net)
+                loss.backward()
+                optimizer.step()
+            return sum(losses) / len(losses)
+        """),
+    "epoch-without-train-mode": wrong("train_epoch", "training mode", """
+        def train_epoch(net, loader, optimizer, penalty=None):
+            losses = []
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(net(images), labels)
+                if penalty is not None:
+                    loss = loss + penalty(net)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            return sum(losses) / len(losses)
+        """),
+    # ------------------------------------------------------------ MyNetworkWithDropout
+    "dropout-on-the-input": wrong("MyNetworkWithDropout", "input", """
+        class MyNetworkWithDropout(nn.Module):
+            def __init__(self, p=0.5):
+                super().__init__()
+                self.fc1 = nn.Linear(28 * 28, 128)
+                self.fc2 = nn.Linear(128, 64)
+                self.fc3 = nn.Linear(64, 10)
+                self.dropout = nn.Dropout(p)
+
+            def forward(self, x):
+                x = self.dropout(x.view(x.size(0), -1))
+                x = torch.relu(self.fc1(x))
+                x = torch.relu(self.fc2(x))
+                return self.fc3(x)
+        """),
+    "dropout-after-the-second-layer": wrong("MyNetworkWithDropout", "first and the second", """
+        class MyNetworkWithDropout(nn.Module):
+            def __init__(self, p=0.5):
+                super().__init__()
+                self.fc1 = nn.Linear(28 * 28, 128)
+                self.fc2 = nn.Linear(128, 64)
+                self.fc3 = nn.Linear(64, 10)
+                self.dropout = nn.Dropout(p)
+
+            def forward(self, x):
+                x = torch.relu(self.fc1(x.view(x.size(0), -1)))
+                x = self.dropout(torch.relu(self.fc2(x)))
+                return self.fc3(x)
+        """),
+    "dropout-rate-is-keep-probability": wrong("MyNetworkWithDropout", "dropping", """
+        class MyNetworkWithDropout(nn.Module):
+            def __init__(self, p=0.5):
+                super().__init__()
+                self.fc1 = nn.Linear(28 * 28, 128)
+                self.fc2 = nn.Linear(128, 64)
+                self.fc3 = nn.Linear(64, 10)
+                self.dropout = nn.Dropout(1 - p)  # p: the probability to keep a unit
+
+            def forward(self, x):
+                x = torch.relu(self.fc1(x.view(x.size(0), -1)))
+                x = torch.relu(self.fc2(self.dropout(x)))
+                return self.fc3(x)
+        """),
+    "dropout-active-in-eval-mode": wrong("MyNetworkWithDropout", "eval mode", """
+        class MyNetworkWithDropout(nn.Module):
+            def __init__(self, p=0.5):
+                super().__init__()
+                self.fc1 = nn.Linear(28 * 28, 128)
+                self.fc2 = nn.Linear(128, 64)
+                self.fc3 = nn.Linear(64, 10)
+                self.p = p
+
+            def forward(self, x):
+                x = torch.relu(self.fc1(x.view(x.size(0), -1)))
+                x = nn.functional.dropout(x, self.p)  # training=True by default
+                x = torch.relu(self.fc2(x))
+                return self.fc3(x)
+        """),
+    "dropout-default-of-0.2": wrong("MyNetworkWithDropout", "default", """
+        class MyNetworkWithDropout(nn.Module):
+            def __init__(self, p=0.2):
+                super().__init__()
+                self.fc1 = nn.Linear(28 * 28, 128)
+                self.fc2 = nn.Linear(128, 64)
+                self.fc3 = nn.Linear(64, 10)
+                self.dropout = nn.Dropout(p)
+
+            def forward(self, x):
+                x = self.dropout(torch.relu(self.fc1(x.view(x.size(0), -1))))
+                return self.fc3(torch.relu(self.fc2(x)))
+        """),
+    # ------------------------------------------------------------ build_network
+    "network-relu-after-output": wrong("build_network", "after the output layer", """
+        def build_network(hidden_sizes, dropout=0.0):
+            layers = []
+            sizes = [28 * 28, *hidden_sizes, 10]
+            for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+                layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+                if dropout > 0 and n_out != 10:
+                    layers.append(nn.Dropout(dropout))
+            return nn.Sequential(*layers)
+        """),
+    "network-dropout-after-first-hidden-only": wrong("build_network", "every hidden layer", """
+        def build_network(hidden_sizes, dropout=0.0):
+            layers = []
+            n_inputs = 28 * 28
+            for n_units in hidden_sizes:
+                layers += [nn.Linear(n_inputs, n_units), nn.ReLU()]
+                n_inputs = n_units
+            if dropout > 0 and hidden_sizes:
+                layers.insert(2, nn.Dropout(dropout))
+            layers.append(nn.Linear(n_inputs, 10))
+            return nn.Sequential(*layers)
+        """),
+    "network-dropout-rate-fixed": wrong("build_network", "dropout argument", """
+        def build_network(hidden_sizes, dropout=0.0):
+            layers = []
+            n_inputs = 28 * 28
+            for n_units in hidden_sizes:
+                layers += [nn.Linear(n_inputs, n_units), nn.ReLU()]
+                if dropout:
+                    layers.append(nn.Dropout(0.5))
+                n_inputs = n_units
+            layers.append(nn.Linear(n_inputs, 10))
+            return nn.Sequential(*layers)
+        """),
+    "network-dropout-on-the-input": wrong("build_network", "input", """
+        def build_network(hidden_sizes, dropout=0.0):
+            layers = [nn.Dropout(dropout)] if dropout > 0 else []
+            n_inputs = 28 * 28
+            for n_units in hidden_sizes:
+                layers += [nn.Linear(n_inputs, n_units), nn.ReLU()]
+                if dropout > 0:
+                    layers.append(nn.Dropout(dropout))
+                n_inputs = n_units
+            layers.append(nn.Linear(n_inputs, 10))
+            return nn.Sequential(*layers)
+        """),
+    "network-layers-shared-between-calls": wrong("build_network", "share layers", """
+        _layers = {}
+
+        def build_network(hidden_sizes, dropout=0.0):
+            key = (tuple(hidden_sizes), dropout)
+            if key not in _layers:  # build each architecture once
+                layers = []
+                n_inputs = 28 * 28
+                for n_units in hidden_sizes:
+                    layers += [nn.Linear(n_inputs, n_units), nn.ReLU()]
+                    if dropout > 0:
+                        layers.append(nn.Dropout(dropout))
+                    n_inputs = n_units
+                layers.append(nn.Linear(n_inputs, 10))
+                _layers[key] = layers
+            return nn.Sequential(*_layers[key])
+        """),
+    # ------------------------------------------------------------ evaluate
+    "evaluate-in-training-mode": wrong("evaluate", "evaluation mode", """
+        def evaluate(net, loader):
+            correct, total = 0, 0
+            with torch.no_grad():
+                for images, labels in loader:
+                    correct += (net(images).argmax(dim=1) == labels).sum().item()
+                    total += len(labels)
+            return correct / total
+        """),
+    "evaluate-builds-a-graph": wrong("evaluate", "no_grad", """
+        def evaluate(net, loader):
+            net.eval()
+            correct, total = 0, 0
+            for images, labels in loader:
+                correct += (net(images).argmax(dim=1) == labels).sum().item()
+                total += len(labels)
+            return correct / total
+        """),
+    "evaluate-mean-of-batch-accuracies": wrong("evaluate", "minibatches", """
+        def evaluate(net, loader):
+            net.eval()
+            accuracies = []
+            with torch.no_grad():
+                for images, labels in loader:
+                    accuracies.append((net(images).argmax(dim=1) == labels).float().mean().item())
+            return sum(accuracies) / len(accuracies)
+        """),
+    "evaluate-in-percent": wrong("evaluate", "fraction", """
+        def evaluate(net, loader):
+            net.eval()
+            correct, total = 0, 0
+            with torch.no_grad():
+                for images, labels in loader:
+                    _, predicted = torch.max(net(images), dim=1)
+                    total += labels.size(0)
+                    correct += (predicted == labels).sum().item()
+            return 100 * correct / total
+        """),
+    # ------------------------------------------------------------ weight_histogram_data
+    "histogram-data-of-biases": wrong("weight_histogram_data", "biases", """
+        def weight_histogram_data(net):
+            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+            return (linears[0].bias.detach().numpy().flatten(), linears[-1].bias.detach().numpy().flatten())
+        """),
+    "histogram-data-second-layer-as-output": wrong("weight_histogram_data", "last linear layer", """
+        def weight_histogram_data(net):
+            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+            return (linears[0].weight.detach().numpy().flatten(), linears[1].weight.detach().numpy().flatten())
+        """),
+    "histogram-data-not-flattened": wrong("weight_histogram_data", "flatten", """
+        def weight_histogram_data(net):
+            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+            return linears[0].weight.detach().numpy(), linears[-1].weight.detach().numpy()
+        """),
+    "histogram-data-as-tensors": wrong("weight_histogram_data", "NumPy", """
+        def weight_histogram_data(net):
+            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+            return linears[0].weight.detach().flatten(), linears[-1].weight.detach().flatten()
+        """),
+    # ------------------------------------------------------------ plot_weight_histograms
+    "histograms-default-bins": wrong("plot_weight_histograms", "50 bins", """
+        def plot_weight_histograms(hidden_weights, output_weights, title):
+            fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+            left.hist(hidden_weights, alpha=0.7)
+            left.set(title='Hidden Layer Weights', xlabel='Weight Value', ylabel='Frequency')
+            right.hist(output_weights, alpha=0.7)
+            right.set(title='Output Layer Weights', xlabel='Weight Value', ylabel='Frequency')
+            fig.suptitle(title)
+            return fig
+        """),
+    "histograms-without-figure-title": wrong("plot_weight_histograms", "title", """
+        def plot_weight_histograms(hidden_weights, output_weights, title):
+            fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+            left.hist(hidden_weights, bins=50, alpha=0.7)
+            left.set(title='Hidden Layer Weights', xlabel='Weight Value', ylabel='Frequency')
+            right.hist(output_weights, bins=50, alpha=0.7)
+            right.set(title='Output Layer Weights', xlabel='Weight Value', ylabel='Frequency')
+            return fig
+        """),
+    "histograms-both-of-hidden-weights": wrong("plot_weight_histograms", "other layer", """
+        def plot_weight_histograms(hidden_weights, output_weights, title):
+            fig, axs = plt.subplots(1, 2, figsize=(10, 4))
+            for ax, name in zip(axs, ['Hidden', 'Output']):
+                ax.hist(hidden_weights, bins=50, alpha=0.7)
+                ax.set(title=f'{name} Layer Weights', xlabel='Weight Value', ylabel='Frequency')
+            fig.suptitle(title)
+            return fig
+        """),
+    "histograms-as-densities": wrong("plot_weight_histograms", "densities", """
+        def plot_weight_histograms(hidden_weights, output_weights, title):
+            fig, axs = plt.subplots(1, 2, figsize=(10, 4))
+            for ax, weights, name in zip(axs, [hidden_weights, output_weights], ['Hidden', 'Output']):
+                ax.hist(weights, bins=50, density=True, alpha=0.7)
+                ax.set(title=f'{name} Layer Weights', xlabel='Weight Value', ylabel='Frequency')
+            fig.suptitle(title)
+            return fig
+        """),
+    "histograms-without-axis-labels": wrong("plot_weight_histograms", "label", """
+        def plot_weight_histograms(hidden_weights, output_weights, title):
+            fig, axs = plt.subplots(1, 2, figsize=(10, 4))
+            for ax, weights, name in zip(axs, [hidden_weights, output_weights], ['Hidden', 'Output']):
+                ax.hist(weights, bins=50, alpha=0.7)
+                ax.set_title(f'{name} Layer Weights')
+            fig.suptitle(title)
+            return fig
+        """),
+    # ------------------------------------------------------------ sparsity
+    "sparsity-without-absolute-value": wrong("sparsity", "absolute", """
+        def sparsity(weights, threshold=1e-3):
+            return (weights.detach() < threshold).float().mean().item()
+        """),
+    "sparsity-of-exact-zeros": wrong("sparsity", "exact zeros", """
+        def sparsity(weights, threshold=1e-3):
+            return (weights.detach() == 0).float().mean().item()
+        """),
+    "sparsity-is-the-density": wrong("sparsity", "near zero", """
+        def sparsity(weights, threshold=1e-3):
+            return (weights.detach().abs() >= threshold).float().mean().item()
+        """),
+    "sparsity-ignores-the-threshold": wrong("sparsity", "threshold", """
+        def sparsity(weights, threshold=1e-3):
+            return (weights.detach().abs() < 1e-3).float().mean().item()
+        """),
+    # ------------------------------------------------------------ momentum_sweep
+    "sweep-ignores-the-momentum": wrong("momentum_sweep", "momentum=", """
+        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
+            accuracies = {}
+            for momentum in momentums:
+                reglab.seed_everything(seed)
+                net = make_net()
+                optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+                for _ in range(epochs):
+                    train_epoch(net, train_loader, optimizer)
+                accuracies[momentum] = evaluate(net, test_loader)
+            return accuracies
+        """),
+    "sweep-reuses-one-network": wrong("momentum_sweep", "new network", """
+        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
+            reglab.seed_everything(seed)
+            net = make_net()
+            accuracies = {}
+            for momentum in momentums:
+                optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+                for _ in range(epochs):
+                    train_epoch(net, train_loader, optimizer)
+                accuracies[momentum] = evaluate(net, test_loader)
+            return accuracies
+        """),
+    "sweep-seeds-once": wrong("momentum_sweep", "same weights", """
+        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
+            reglab.seed_everything(seed)
+            accuracies = {}
+            for momentum in momentums:
+                net = make_net()
+                optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+                for _ in range(epochs):
+                    train_epoch(net, train_loader, optimizer)
+                accuracies[momentum] = evaluate(net, test_loader)
+            return accuracies
+        """),
+    "sweep-with-the-seeds-lr": wrong("momentum_sweep", "lr argument", """
+        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
+            accuracies = {}
+            for momentum in momentums:
+                reglab.seed_everything(seed)
+                net = make_net()
+                optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=momentum)
+                for _ in range(epochs):
+                    train_epoch(net, train_loader, optimizer)
+                accuracies[momentum] = evaluate(net, test_loader)
+            return accuracies
+        """),
+    "sweep-measures-on-training-data": wrong("momentum_sweep", "training data", """
+        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
+            accuracies = {}
+            for momentum in momentums:
+                reglab.seed_everything(seed)
+                net = make_net()
+                optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+                for _ in range(epochs):
+                    train_epoch(net, train_loader, optimizer)
+                accuracies[momentum] = evaluate(net, train_loader)
+            return accuracies
+        """),
+}
+
+CHECK_LEVEL_WRONG: dict[str, Variant] = {
+    "l1-detached": wrong("l1_penalty", "detached", """
+        def l1_penalty(layer, strength):
+            return strength * sum(p.detach().abs().sum() for p in layer.parameters())
+        """),
+    "l2-as-a-number": wrong("l2_penalty", "plain number", """
+        def l2_penalty(layer, strength):
+            return strength * sum((p ** 2).sum().item() for p in layer.parameters())
+        """),
+    "epoch-returns-a-tensor": wrong("train_epoch", "tensor", """
+        def train_epoch(net, loader, optimizer, penalty=None):
+            net.train()
+            total = 0
+            for images, labels in loader:
+                optimizer.zero_grad()
+                loss = nn.functional.cross_entropy(net(images), labels)
+                if penalty is not None:
+                    loss = loss + penalty(net)
+                loss.backward()
+                optimizer.step()
+                total = total + loss.detach()
+            return total / len(loader)
+        """),
+    "sparsity-as-a-count": wrong("sparsity", "count", """
+        def sparsity(weights, threshold=1e-3):
+            return float((weights.detach().abs() < threshold).sum())
+        """),
+    "sparsity-as-a-tensor": wrong("sparsity", "float", """
+        def sparsity(weights, threshold=1e-3):
+            return (weights.detach().abs() < threshold).float().mean()
+        """),
+    "sweep-returns-a-list": wrong("momentum_sweep", "dict", """
+        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
+            accuracies = []
+            for momentum in momentums:
+                reglab.seed_everything(seed)
+                net = make_net()
+                optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+                for _ in range(epochs):
+                    train_epoch(net, train_loader, optimizer)
+                accuracies.append(evaluate(net, test_loader))
+            return accuracies
+        """),
+}
+
+ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
+    "style-penalties-with-norms": {
+        **cell("l1_penalty", """
+            def l1_penalty(layer, strength):
+                # the seed's loop over the layer's parameters
+                l1_loss = 0
+                for param in layer.parameters():
+                    l1_loss += torch.norm(param, 1)
+                return strength * l1_loss
+            """),
+        **cell("l2_penalty", """
+            def l2_penalty(layer, strength):
+                return strength * (layer.weight.pow(2).sum() + layer.bias.pow(2).sum())
+            """),
+    },
+    "style-penalties-flattened": {
+        **cell("l1_penalty", """
+            def l1_penalty(layer, strength):
+                theta = torch.cat([layer.weight.flatten(), layer.bias])
+                return strength * theta.abs().sum()
+            """),
+        **cell("l2_penalty", """
+            def l2_penalty(layer, strength):
+                theta = torch.nn.utils.parameters_to_vector(layer.parameters())
+                return strength * torch.dot(theta, theta)
+            """),
+    },
+    "style-epoch-with-criterion-and-sample-mean": {
+        **cell("train_epoch", """
+            criterion = nn.CrossEntropyLoss()
+
+            def train_epoch(net, loader, optimizer, penalty=None):
+                net.train()
+                total_loss, n_images = 0.0, 0
+                for data, targets in loader:
+                    outputs = net(data)
+                    loss = criterion(outputs, targets)
+                    if penalty:
+                        loss += penalty(net)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    total_loss += loss.item() * len(targets)
+                    n_images += len(targets)
+                return total_loss / n_images
+            """),
+    },
+    "style-dropout-functional-and-before-relu": {
+        **cell("MyNetworkWithDropout", """
+            import torch.nn.functional as F
+
+            class MyNetworkWithDropout(nn.Module):
+                def __init__(self, p=0.5):
+                    super(MyNetworkWithDropout, self).__init__()
+                    self.fc1 = nn.Linear(in_features=28*28, out_features=128)
+                    self.fc2 = nn.Linear(in_features=128, out_features=64)
+                    self.fc3 = nn.Linear(in_features=64, out_features=10)
+                    self.p = p
+
+                def forward(self, x):
+                    x = x.view(x.size(0), -1)
+                    x = F.relu(F.dropout(self.fc1(x), p=self.p, training=self.training))
+                    x = F.relu(self.fc2(x))
+                    return self.fc3(x)
+            """),
+    },
+    "style-network-from-ordered-dict": {
+        **cell("build_network", """
+            from collections import OrderedDict
+
+            def build_network(hidden_sizes, dropout=0.0):
+                sizes = [784, *hidden_sizes]
+                layers = OrderedDict()
+                for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+                    layers[f'fc{i}'] = nn.Linear(n_in, n_out)
+                    layers[f'relu{i}'] = nn.ReLU()
+                    layers[f'dropout{i}'] = nn.Dropout(dropout)  # p=0 keeps every unit
+                layers['output'] = nn.Linear(sizes[-1], 10)
+                return nn.Sequential(layers)
+            """),
+    },
+    "style-network-as-a-class": {
+        **cell("build_network", """
+            class MLP(nn.Module):
+                def __init__(self, hidden_sizes, dropout):
+                    super().__init__()
+                    sizes = [28 * 28, *hidden_sizes]
+                    self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+                    self.output = nn.Linear(sizes[-1], 10)
+                    self.dropout = nn.Dropout(dropout)
+
+                def forward(self, x):
+                    x = x.flatten(1)
+                    for layer in self.hidden:
+                        x = self.dropout(torch.relu(layer(x)))
+                    return self.output(x)
+
+            def build_network(hidden_sizes, dropout=0.0):
+                return MLP(hidden_sizes, dropout)
+            """),
+    },
+    "style-evaluate-with-inference-mode": {
+        **cell("evaluate", """
+            @torch.inference_mode()
+            def evaluate(net, loader):
+                net.eval()
+                results = [(net(x).argmax(1) == y) for x, y in loader]
+                return torch.cat(results).float().mean().item()
+            """),
+    },
+    "style-histogram-data-by-name": {
+        **cell("weight_histogram_data", """
+            def weight_histogram_data(net):
+                weights = [p for name, p in net.named_parameters() if name.endswith('weight')]
+                hidden = weights[0].detach().numpy().ravel()
+                output = weights[-1].detach().numpy().ravel()
+                return hidden, output
+            """),
+    },
+    "style-histograms-with-pyplot": {
+        **cell("plot_weight_histograms", """
+            def plot_weight_histograms(hidden_weights, output_weights, title):
+                # the seed's pyplot calls
+                fig = plt.figure(figsize=(10, 4))
+                plt.subplot(1, 2, 1)
+                plt.hist(hidden_weights, bins=50, alpha=0.7)
+                plt.title('Hidden Layer Weights')
+                plt.xlabel('Weight Value')
+                plt.ylabel('Frequency')
+                plt.subplot(1, 2, 2)
+                plt.hist(output_weights, bins=50, alpha=0.7)
+                plt.title('Output Layer Weights')
+                plt.xlabel('Weight Value')
+                plt.ylabel('Frequency')
+                plt.suptitle(title)
+                return fig
+            """),
+    },
+    "style-sparsity-with-numpy": {
+        **cell("sparsity", """
+            def sparsity(weights, threshold=1e-3):
+                w = weights.detach().cpu().numpy()
+                return float(np.mean(np.abs(w) < threshold))
+            """),
+    },
+    "style-sweep-with-helper": {
+        **cell("momentum_sweep", """
+            def train_and_evaluate(momentum_value, make_net, train_loader, test_loader, epochs, lr, seed):
+                torch.manual_seed(seed)
+                model = make_net()
+                optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum_value)
+                for epoch in range(epochs):
+                    train_epoch(model, train_loader, optimizer)
+                return evaluate(model, test_loader)
+
+            def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
+                return {m: train_and_evaluate(m, make_net, train_loader, test_loader, epochs, lr, seed)
+                        for m in momentums}
+            """),
+    },
+}
+
+# the checks each mistake must fail, space separated; every other check of its item must pass
+FAILING: dict[str, str] = {
+    "l1-weight-only": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+    "l1-strength-on-weight-term-only": "l1_penalty_gradient_reaches_the_layer_only "
+                                       "l1_penalty_is_strength_times_sum_of_absolute_values",
+    "l1-squares-the-parameters": "l1_penalty_gradient_reaches_the_layer_only "
+                                 "l1_penalty_is_strength_times_sum_of_absolute_values",
+    "l1-matrix-norm": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+    "l1-mean-not-sum": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+    "l2-with-a-half": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
+    "l2-norm-not-squared": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
+    "l2-weight-only": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
+    "epoch-without-zero-grad": "epoch_adds_the_penalty_to_the_loss epoch_takes_one_sgd_step_per_minibatch",
+    "epoch-penalty-as-a-number": "epoch_adds_the_penalty_to_the_loss",
+    "epoch-penalty-after-backward": "epoch_adds_the_penalty_to_the_loss",
+    "epoch-returns-the-last-loss": "epoch_returns_the_mean_minibatch_loss",
+    "epoch-returns-the-loss-without-penalty": "epoch_returns_the_mean_minibatch_loss",
+    "epoch-without-train-mode": "epoch_trains_in_training_mode",
+    "dropout-on-the-input": "dropout_between_the_first_and_second_layer no_dropout_elsewhere",
+    "dropout-after-the-second-layer": "dropout_between_the_first_and_second_layer no_dropout_elsewhere",
+    "dropout-rate-is-keep-probability": "dropout_probability_is_p",
+    "dropout-active-in-eval-mode": "dropout_net_is_my_network_in_eval_mode",
+    "dropout-default-of-0.2": "dropout_probability_is_p",
+    "network-relu-after-output": "network_has_no_dropout_on_input_or_output network_is_a_relu_mlp_in_eval_mode",
+    "network-dropout-after-first-hidden-only": "network_has_dropout_after_every_hidden_layer",
+    "network-dropout-rate-fixed": "network_has_dropout_after_every_hidden_layer",
+    "network-dropout-on-the-input": "network_has_no_dropout_on_input_or_output",
+    "network-layers-shared-between-calls": "network_is_new_on_every_call",
+    "evaluate-in-training-mode": "evaluate_uses_eval_mode",
+    "evaluate-builds-a-graph": "evaluate_builds_no_graph",
+    "evaluate-mean-of-batch-accuracies": "evaluate_counts_every_image",
+    "evaluate-in-percent": "evaluate_counts_every_image",
+    "histogram-data-of-biases": "histogram_data_hidden_is_the_first_layer_weights "
+                                "histogram_data_output_is_the_last_layer_weights",
+    "histogram-data-second-layer-as-output": "histogram_data_output_is_the_last_layer_weights",
+    "histogram-data-not-flattened": "histogram_data_is_two_flat_numpy_arrays",
+    "histogram-data-as-tensors": "histogram_data_is_two_flat_numpy_arrays",
+    "histograms-default-bins": "histograms_have_50_bins",
+    "histograms-without-figure-title": "histograms_have_the_figure_title",
+    "histograms-both-of-hidden-weights": "histograms_show_the_weights",
+    "histograms-as-densities": "histograms_show_the_weights",
+    "histograms-without-axis-labels": "histograms_are_labelled",
+    "sparsity-without-absolute-value": "sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+    "sparsity-of-exact-zeros": "sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+    "sparsity-is-the-density": "sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+    "sparsity-ignores-the-threshold": "sparsity_uses_the_threshold",
+    "sweep-ignores-the-momentum": "sweep_trains_with_sgd_and_the_momentum",
+    "sweep-reuses-one-network": "sweep_builds_a_new_network_per_momentum",
+    "sweep-seeds-once": "sweep_starts_every_run_from_the_same_weights",
+    "sweep-with-the-seeds-lr": "sweep_trains_with_sgd_and_the_momentum",
+    "sweep-measures-on-training-data": "sweep_measures_the_test_accuracy",
+    "l1-detached": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_a_differentiable_scalar",
+    "l2-as-a-number": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_a_differentiable_scalar",
+    "epoch-returns-a-tensor": "epoch_returns_the_mean_minibatch_loss",
+    "sparsity-as-a-count": "sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+    "sparsity-as-a-tensor": "sparsity_is_the_share_near_zero sparsity_returns_a_float sparsity_uses_the_threshold",
+    "sweep-returns-a-list": "sweep_returns_an_accuracy_per_momentum",
+}
+
+# the fewest known-wrong submissions each autograded item must have
+MIN_KNOWN_WRONG_PER_ITEM: dict[str, int] = {
+    "l1_penalty": 3,
+    "l2_penalty": 3,
+    "train_epoch": 3,
+    "evaluate": 3,
+    "sparsity": 3,
+    "MyNetworkWithDropout": 3,
+    "build_network": 3,
+    "weight_histogram_data": 3,
+    "plot_weight_histograms": 3,
+    "momentum_sweep": 3,
+}
