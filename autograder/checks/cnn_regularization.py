@@ -1,0 +1,940 @@
+"""Hidden checks of the `cnn_regularization` assignment: CNNs, normalization, augmentation, regularization.
+
+One group of checks per graded item of autograder/specs/cnn_regularization.md.
+Every check probes one behaviour on tiny tensors, tiny PIL images or tiny
+networks (a CNN forward pass on a handful of 28x28 images at most), so that
+grading takes seconds and an answer earns partial credit for the parts it gets
+right. Failure messages name the concept that went wrong, never the probe.
+"""
+
+import contextlib
+import io
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torchvision import transforms
+
+from autograder.checks.probes import answer
+from autograder.checks.registry import CheckFailed, check
+
+# ---------------------------------------------------------------- shared helpers
+
+
+
+
+def _build(namespace, name, *args, **kwargs):
+    """An instance of the student's network class, or a failure that says the constructor is wrong."""
+    try:
+        return answer(namespace, name)(*args, **kwargs)
+    except (CheckFailed, NotImplementedError):
+        raise
+    except Exception as error:
+        arguments = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+        raise CheckFailed(f"{name}({arguments}) cannot be built ({type(error).__name__}: {error}).") from None
+
+
+def _forward(net, x, who):
+    try:
+        return net(x)
+    except (CheckFailed, NotImplementedError):
+        raise
+    except Exception as error:
+        raise CheckFailed(f"{who} fails on a batch of {'x'.join(map(str, x.shape[1:]))} images "
+                          f"({type(error).__name__}: {error}).") from None
+
+
+@contextlib.contextmanager
+def _outputs_of(net, kind):
+    """Record the (input shape, output) of every call of every submodule of type `kind`."""
+    records = []
+    hooks = [module.register_forward_hook(lambda m, i, o: records.append((tuple(i[0].shape), o.detach().clone())))
+             for module in net.modules() if isinstance(module, kind)]
+    try:
+        yield records
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def _number(value):
+    return float(value.detach()) if torch.is_tensor(value) else float(value)
+
+
+# ---------------------------------------------------------------- flatten_size
+
+CONV_CASES = [(32, 3, 0, 1), (28, 5, 2, 1), (17, 3, 1, 2), (31, 4, 0, 3), (10, 2, 0, 2), (9, 2, 0, 2), (20, 7, 3, 2)]
+
+
+@check("flatten_size")
+def conv_width_matches_a_real_convolution_without_padding(namespace):
+    conv_output_width = answer(namespace, "conv_output_width")
+    for width, kernel_size, _, _ in CONV_CASES:
+        real = nn.Conv2d(1, 1, kernel_size)(torch.zeros(1, 1, width, width)).shape[-1]
+        if conv_output_width(width, kernel_size) != real:
+            raise CheckFailed("conv_output_width does not match a real nn.Conv2d without padding, stride 1: "
+                              "a k x k kernel fits in width - k + 1 positions.")
+
+
+@check("flatten_size")
+def conv_width_counts_the_padding_on_both_sides(namespace):
+    conv_output_width = answer(namespace, "conv_output_width")
+    for width, kernel_size, padding, _ in CONV_CASES:
+        real = nn.Conv2d(1, 1, kernel_size, padding=padding)(torch.zeros(1, 1, width, width)).shape[-1]
+        if conv_output_width(width, kernel_size, padding=padding) != real:
+            raise CheckFailed("conv_output_width does not match a real nn.Conv2d with padding: the padding adds "
+                              "`padding` pixels on each side, 2 * padding in all.")
+
+
+@check("flatten_size")
+def conv_width_divides_by_the_stride_and_rounds_down(namespace):
+    conv_output_width = answer(namespace, "conv_output_width")
+    for width, kernel_size, padding, stride in CONV_CASES:
+        real = nn.Conv2d(1, 1, kernel_size, padding=padding, stride=stride)(torch.zeros(1, 1, width, width))
+        value = conv_output_width(width, kernel_size, padding=padding, stride=stride)
+        if value != real.shape[-1] or not isinstance(value, (int, np.integer)):
+            raise CheckFailed("conv_output_width does not match a real nn.Conv2d (or max-pooling) with a stride: "
+                              "divide by the stride, round down, and return a whole number.")
+
+
+def _reference_stack(in_channels, kernel_size):
+    return nn.Sequential(nn.Conv2d(in_channels, 32, kernel_size), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, kernel_size), nn.ReLU(), nn.Conv2d(64, 128, kernel_size), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten())
+
+
+@check("flatten_size")
+def flatten_size_matches_a_forward_pass(namespace):
+    base_flatten_size = answer(namespace, "base_flatten_size")
+    for width, kernel_size in ((32, 3), (32, 5), (28, 5), (33, 3), (29, 4), (24, 2)):
+        with torch.no_grad():
+            real = _reference_stack(1, kernel_size)(torch.zeros(1, 1, width, width)).shape[1]
+        if base_flatten_size(width, kernel_size) != real:
+            raise CheckFailed("base_flatten_size does not match a forward pass through the base network's conv/pool "
+                              "stack for every image width and kernel size (three convolutions, two poolings "
+                              "that halve and round down, 128 channels).")
+
+
+# ---------------------------------------------------------------- half_of
+
+
+class _Numbered(Dataset):
+    """Looks like a torchvision dataset: raw `data` and `targets`, and a transform applied on access."""
+
+    def __init__(self, n):
+        self.data = np.arange(n, dtype=np.uint8)
+        self.targets = [int(i) % 10 for i in range(n)]
+        self.loads = 0  # a random augmentation would give a new image on every load: here, a new count
+        self.transform = lambda raw: torch.tensor([float(raw) + 0.5, float(self.loads)])
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        self.loads += 1
+        return self.transform(self.data[index]), self.targets[index]
+
+
+def _samples(dataset):
+    return [dataset[i] for i in range(len(dataset))]
+
+
+@check("half_of")
+def half_has_half_the_samples(namespace):
+    half_of = answer(namespace, "half_of")
+    for n in (10, 11, 40):
+        if len(half_of(_Numbered(n))) != n // 2:
+            raise CheckFailed("half_of should keep half of the samples, rounded down.")
+
+
+@check("half_of")
+def half_keeps_the_datasets_own_samples(namespace):
+    half_of = answer(namespace, "half_of")
+    for image, label in _samples(half_of(_Numbered(40))):
+        index = float(image.reshape(-1)[0]) - 0.5 if torch.is_tensor(image) else -1
+        if not torch.is_tensor(image) or image.shape != (2,) or index != int(index) or label != int(index) % 10:
+            raise CheckFailed("half_of's samples are not the dataset's own samples: keep the dataset and its "
+                              "transform (a Subset of it) instead of copying its raw data.")
+
+
+@check("half_of")
+def half_loads_samples_afresh(namespace):
+    half = answer(namespace, "half_of")(_Numbered(40))
+    if torch.equal(half[3][0], half[3][0]):
+        raise CheckFailed("half_of freezes its samples: the dataset's transform must run every time a sample is "
+                          "loaded (a random augmentation gives a new image every epoch), so return a Subset of the "
+                          "dataset, not a list of its samples.")
+
+
+@check("half_of")
+def half_has_distinct_samples(namespace):
+    half_of = answer(namespace, "half_of")
+    indices = [float(image.reshape(-1)[0]) for image, _ in _samples(half_of(_Numbered(40)))]
+    if len(set(indices)) != len(indices):
+        raise CheckFailed("half_of repeats samples: draw distinct indices (without replacement).")
+
+
+# ---------------------------------------------------------------- channel_stats
+
+
+def _stats_probe(channels, n=300, size=4):
+    """Images whose brightness varies from image to image, so that per-image and overall statistics differ."""
+    generator = torch.Generator().manual_seed(channels)
+    level = torch.rand(n, 1, 1, 1, generator=generator) * 2
+    offsets = torch.linspace(-1, 1, channels).view(1, channels, 1, 1)
+    images = level + offsets + 0.3 * torch.randn(n, channels, size, size, generator=generator)
+    return [(image, 0) for image in images], images
+
+
+def _stats(namespace, channels):
+    dataset, images = _stats_probe(channels)
+    mean, std = answer(namespace, "channel_stats")(dataset)
+    mean, std = (torch.as_tensor(value, dtype=torch.float64).reshape(-1) for value in (mean, std))
+    images = images.double()
+    return mean, std, images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3))
+
+
+@check("channel_stats")
+def mean_is_over_every_pixel_of_every_image(namespace):
+    for channels in (3, 1):
+        mean, _, true_mean, _ = _stats(namespace, channels)
+        if mean.shape != true_mean.shape:
+            raise CheckFailed("channel_stats should return one mean and one std per channel.")
+        if not torch.allclose(mean, true_mean, rtol=1e-3, atol=1e-4):
+            raise CheckFailed("channel_stats's mean is not the mean of each channel over all pixels of every image "
+                              "of the dataset (all batches, not only the first).")
+
+
+@check("channel_stats")
+def std_is_over_every_pixel_of_every_image(namespace):
+    for channels in (3, 1):
+        _, std, _, true_std = _stats(namespace, channels)
+        if std.shape != true_std.shape or not torch.allclose(std, true_std, rtol=2e-3, atol=1e-4):
+            raise CheckFailed("channel_stats's std is not the standard deviation of each channel over all pixels of "
+                              "every image together (an average of per-image or per-batch stds is smaller).")
+
+
+# ---------------------------------------------------------------- build_transforms
+
+MEAN, STD = [0.9, 0.1, 0.5], [0.05, 0.2, 0.1]
+
+
+def _random_image(seed=0):
+    return Image.fromarray(np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8))
+
+
+def _transforms(namespace, augment, normalize):
+    return answer(namespace, "build_transforms")(augment, normalize, MEAN, STD)
+
+
+def _reference(image, normalize):
+    x = transforms.ToTensor()(image)
+    return transforms.Normalize(MEAN, STD)(x) if normalize else x
+
+
+@check("build_transforms")
+def test_transform_never_augments(namespace):
+    image = _random_image()
+    for augment in (False, True):
+        for normalize in (False, True):
+            _, test_transform = _transforms(namespace, augment, normalize)
+            for _ in range(5):
+                if not torch.allclose(test_transform(image), _reference(image, normalize), atol=1e-5):
+                    raise CheckFailed("the test transform changes the test images: it may only convert them to "
+                                      "tensors (and normalize them); augmentation is for the training images only.")
+
+
+@check("build_transforms")
+def normalization_uses_the_given_training_statistics(namespace):
+    image = _random_image(1)
+    for augment in (False, True):
+        _, test_transform = _transforms(namespace, augment, normalize=True)
+        if not torch.allclose(test_transform(image), _reference(image, True), atol=1e-5):
+            raise CheckFailed("with normalize, the images must be normalized with the training mean and std passed "
+                              "in (not with fixed values, not left unnormalized).")
+    train_transform, _ = _transforms(namespace, augment=False, normalize=True)
+    if not torch.allclose(train_transform(image), _reference(image, True), atol=1e-5):
+        raise CheckFailed("with normalize, the training images must be normalized with the training mean and std.")
+
+
+@check("build_transforms")
+def no_augmentation_unless_asked(namespace):
+    image = _random_image(2)
+    for normalize in (False, True):
+        train_transform, _ = _transforms(namespace, augment=False, normalize=normalize)
+        for _ in range(5):
+            if not torch.allclose(train_transform(image), _reference(image, normalize), atol=1e-5):
+                raise CheckFailed("without augment, the training transform should not augment: only convert to "
+                                  "tensors (and normalize with the given statistics if asked).")
+
+
+@check("build_transforms")
+def augmentation_is_random_and_normalized(namespace):
+    image = _random_image(3)
+    for normalize in (False, True):
+        train_transform, _ = _transforms(namespace, augment=True, normalize=normalize)
+        outputs = [train_transform(image) for _ in range(20)]
+        if all(torch.allclose(outputs[0], x) for x in outputs[1:]):
+            raise CheckFailed("with augment, the training transform should apply random augmentation "
+                              "(every epoch sees a different version of each image).")
+    # a grey image stays grey under flips, shifts and crops: its typical pixel shows the normalization
+    grey = Image.fromarray(np.full((32, 32, 3), 128, dtype=np.uint8))
+    train_transform, _ = _transforms(namespace, augment=True, normalize=True)
+    for _ in range(5):
+        pixels = train_transform(grey) * torch.tensor(STD).view(3, 1, 1) + torch.tensor(MEAN).view(3, 1, 1)
+        if (pixels.reshape(3, -1).median(dim=1).values - 128 / 255).abs().max() > 0.15:
+            raise CheckFailed("with augment and normalize, the augmented training images must still be normalized "
+                              "with the training mean and std passed in.")
+
+
+def _upright_probe():
+    """A red bar near the top and a blue bar near the bottom of a black image."""
+    pixels = np.zeros((32, 32, 3), dtype=np.uint8)
+    pixels[5:11, 6:26, 0] = 255
+    pixels[21:27, 6:26, 2] = 255
+    return Image.fromarray(pixels)
+
+
+@check("build_transforms")
+def augmentation_keeps_images_upright(namespace):
+    probe = _upright_probe()
+    rows = torch.arange(32, dtype=torch.float64).view(32, 1)
+    for normalize in (False, True):
+        train_transform, _ = _transforms(namespace, augment=True, normalize=normalize)
+        for _ in range(60):
+            x = train_transform(probe).double()
+            if normalize:
+                x = x * torch.tensor(STD).view(3, 1, 1).double() + torch.tensor(MEAN).view(3, 1, 1).double()
+            red, blue = x[0].clamp(min=0), x[2].clamp(min=0)
+            if red.sum() < 1e-3 or blue.sum() < 1e-3:
+                continue  # cropped away: no evidence either way
+            if (red * rows).sum() / red.sum() > (blue * rows).sum() / blue.sum():
+                raise CheckFailed("the augmentation turns images upside down (a vertical flip or a large rotation): "
+                                  "test images of ships, cars or animals are never upside down, so such training "
+                                  "images no longer look like their class.")
+
+
+# ---------------------------------------------------------------- base_cnn
+
+
+def _reference_parameter_count(in_channels, width, kernel_size):
+    flat = _reference_stack(in_channels, kernel_size)(torch.zeros(1, in_channels, width, width)).shape[1]
+    stack = sum(p.numel() for p in _reference_stack(in_channels, kernel_size).parameters())
+    return stack + (flat * 100 + 100) + (100 * 50 + 50) + (50 * 10 + 10)
+
+
+CNN_CASES = [(3, 32, 3), (1, 28, 5), (3, 24, 2), (2, 20, 3)]
+
+
+@check("base_cnn")
+def base_cnn_takes_any_channels_width_and_kernel(namespace):
+    for in_channels, width, kernel_size in CNN_CASES:
+        net = _build(namespace, "BaseCNN", in_channels=in_channels, width=width, kernel_size=kernel_size)
+        with torch.no_grad():
+            out = _forward(net, torch.rand(2, in_channels, width, width),
+                           f"BaseCNN(in_channels={in_channels}, width={width}, kernel_size={kernel_size})")
+        if tuple(out.shape) != (2, 10):
+            raise CheckFailed("BaseCNN should give 10 class scores per image for every in_channels, width and "
+                              "kernel_size.")
+
+
+@check("base_cnn")
+def base_cnn_has_the_base_layers(namespace):
+    for in_channels, width, kernel_size in CNN_CASES:
+        net = _build(namespace, "BaseCNN", in_channels=in_channels, width=width, kernel_size=kernel_size)
+        if sum(p.numel() for p in net.parameters()) != _reference_parameter_count(in_channels, width, kernel_size):
+            raise CheckFailed("BaseCNN's layers differ from the base network (convolutions with 32, 64 and 128 "
+                              "channels and kernel_size, fully connected layers of 100, 50 and 10 units).")
+
+
+@check("base_cnn")
+def base_cnn_returns_logits(namespace):
+    net = _build(namespace, "BaseCNN")
+    with torch.no_grad():
+        out = _forward(net, torch.randn(16, 3, 32, 32) * 3, "BaseCNN()")
+    ones = torch.ones(16)
+    if torch.allclose(out.exp().sum(dim=1), ones, atol=1e-4) or torch.allclose(out.sum(dim=1), ones, atol=1e-4):
+        raise CheckFailed("BaseCNN returns probabilities: return the logits, F.cross_entropy applies log-softmax.")
+    if out.min() >= 0:
+        raise CheckFailed("BaseCNN's class scores are never negative: no ReLU after the last layer, the outputs "
+                          "are logits.")
+
+
+# ---------------------------------------------------------------- dropout_cnn
+
+
+def _dropout_net(namespace, p):
+    net = _build(namespace, "DropoutCNN", in_channels=1, width=20, kernel_size=3, p=p)
+    with torch.no_grad():  # larger biases keep the ReLUs of the fully connected part open
+        for module in net.modules():
+            if isinstance(module, nn.Linear):
+                module.bias.add_(0.5)
+    return net
+
+
+@check("dropout_cnn")
+def dropout_is_active_in_train_mode_and_uses_p(namespace):
+    x = torch.rand(6, 1, 20, 20)
+    net = _dropout_net(namespace, 0.5).train()
+    with torch.no_grad():
+        if torch.equal(_forward(net, x, "DropoutCNN"), _forward(net, x, "DropoutCNN")):
+            raise CheckFailed("DropoutCNN has no dropout in train mode: two forward passes should differ.")
+        net = _dropout_net(namespace, 0.0).train()
+        if not torch.allclose(net(x), net(x)):
+            raise CheckFailed("DropoutCNN(p=0) still drops units: use the dropout probability p.")
+
+
+@check("dropout_cnn")
+def dropout_is_off_in_eval_mode(namespace):
+    x = torch.rand(6, 1, 20, 20)
+    net = _dropout_net(namespace, 0.5).eval()
+    with torch.no_grad():
+        first = _forward(net, x, "DropoutCNN")
+        if not torch.equal(first, net(x)):
+            raise CheckFailed("DropoutCNN still drops units in eval mode: use nn.Dropout modules (or "
+                              "F.dropout(x, p, training=self.training)).")
+        net.train()
+        net.eval()
+        if not torch.allclose(first, net(x)):
+            raise CheckFailed("DropoutCNN in eval mode changes after a switch to train mode and back.")
+
+
+@check("dropout_cnn")
+def dropout_only_in_the_fully_connected_part(namespace):
+    x = torch.rand(6, 1, 20, 20)
+    net = _dropout_net(namespace, 0.5).train()
+    with torch.no_grad(), _outputs_of(net, nn.Conv2d) as records:
+        _forward(net, x, "DropoutCNN")
+        _forward(net, x, "DropoutCNN")
+    half = len(records) // 2
+    if any(not torch.equal(a[1], b[1]) for a, b in zip(records[:half], records[half:], strict=True)):
+        raise CheckFailed("DropoutCNN applies dropout in the convolutional part: put it in the fully connected "
+                          "part only.")
+
+
+@check("dropout_cnn")
+def no_dropout_on_the_class_scores(namespace):
+    net = _dropout_net(namespace, 0.5).train()
+    with torch.no_grad():
+        out = _forward(net, torch.rand(16, 1, 20, 20), "DropoutCNN")
+    if (out == 0).float().mean() > 0.05:
+        raise CheckFailed("DropoutCNN zeroes class scores: no dropout (or ReLU) after the last layer, whose "
+                          "outputs are the logits.")
+
+
+# ---------------------------------------------------------------- penalties
+
+
+def _probe_net():
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.copy_(torch.randn(parameter.shape))
+    return net
+
+
+def _penalty(namespace, name, net, lam):
+    value = answer(namespace, name)(net, lam)
+    if not torch.is_tensor(value):
+        raise CheckFailed(f"{name} returns a plain number: keep it a tensor (no .item() or float()), so that it "
+                          "adds a gradient to the loss.")
+    if value.numel() != 1:
+        raise CheckFailed(f"{name} must return one number (a scalar tensor), summed over all parameters.")
+    return value
+
+
+@check("penalties")
+def penalties_are_differentiable(namespace):
+    for name in ("l1_penalty", "l2_penalty"):
+        net = _probe_net()
+        value = _penalty(namespace, name, net, 0.1)
+        if not value.requires_grad:
+            raise CheckFailed(f"{name} is detached from the parameters (.detach(), .data or torch.no_grad()), so "
+                              "it adds no gradient to the loss.")
+
+
+@check("penalties")
+def l1_is_lambda_times_the_sum_of_absolute_values(namespace):
+    net = _probe_net()
+    for lam in (0.1, 0.003):
+        value = float(_penalty(namespace, "l1_penalty", net, lam).detach())
+        expected = lam * sum(float(p.detach().abs().sum()) for p in net.parameters())
+        weights_only = lam * sum(float(m.weight.detach().abs().sum()) for m in net if isinstance(m, nn.Linear))
+        if np.isclose(value, weights_only, rtol=1e-5):
+            raise CheckFailed("l1_penalty leaves out the biases: sum over all parameters of the network.")
+        if not np.isclose(value, expected, rtol=1e-5):
+            raise CheckFailed("l1_penalty is not lam times the sum of the absolute values of all parameters.")
+
+
+@check("penalties")
+def l2_is_lambda_times_the_sum_of_squares(namespace):
+    net = _probe_net()
+    for lam in (0.1, 0.003):
+        value = float(_penalty(namespace, "l2_penalty", net, lam).detach())
+        squares = sum(float(p.detach().pow(2).sum()) for p in net.parameters())
+        weights_only = lam * sum(float(m.weight.detach().pow(2).sum()) for m in net if isinstance(m, nn.Linear))
+        if np.isclose(value, weights_only, rtol=1e-5):
+            raise CheckFailed("l2_penalty leaves out the biases: sum over all parameters of the network.")
+        if np.isclose(value, lam * squares ** 0.5, rtol=1e-5) or np.isclose(value, lam * sum(
+                float(p.detach().norm()) for p in net.parameters()), rtol=1e-5):
+            raise CheckFailed("l2_penalty uses the norm, not the squared norm: lam times the sum of the squares.")
+        if not np.isclose(value, lam * squares, rtol=1e-5):
+            raise CheckFailed("l2_penalty is not lam times the sum of the squares of all parameters.")
+
+
+# ---------------------------------------------------------------- make_optimizer
+
+
+def _optimizer(namespace, name, net, **kwargs):
+    optimizer = answer(namespace, "make_optimizer")(name, net, **kwargs)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise CheckFailed(f"make_optimizer({name!r}, ...) does not give a torch.optim optimizer.")
+    optimized = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if optimized != {id(p) for p in net.parameters()}:
+        raise CheckFailed("make_optimizer's optimizer should update exactly the parameters of the network.")
+    return optimizer
+
+
+def _setting(optimizer, key):
+    return {group.get(key) for group in optimizer.param_groups}
+
+
+@check("make_optimizer")
+def sgd_uses_lr_momentum_and_weight_decay(namespace):
+    for lr, momentum, weight_decay in ((0.05, 0.0, 0.0), (0.01, 0.9, 0.0005)):
+        optimizer = _optimizer(namespace, "sgd", _probe_net(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if type(optimizer) is not torch.optim.SGD:
+            raise CheckFailed(f"make_optimizer('sgd', ...) gives {type(optimizer).__name__}, not torch.optim.SGD.")
+        if _setting(optimizer, "lr") != {lr}:
+            raise CheckFailed("make_optimizer('sgd', ...) does not use the lr argument.")
+        if _setting(optimizer, "momentum") != {momentum}:
+            raise CheckFailed("make_optimizer('sgd', ...) does not use the momentum argument (plain SGD by default: "
+                              "momentum 0).")
+        if _setting(optimizer, "weight_decay") != {weight_decay}:
+            raise CheckFailed("make_optimizer('sgd', ...) does not use the weight_decay argument.")
+
+
+@check("make_optimizer")
+def adam_uses_lr_and_weight_decay(namespace):
+    for lr, weight_decay in ((0.001, 0.0), (0.01, 0.001)):
+        optimizer = _optimizer(namespace, "adam", _probe_net(), lr=lr, weight_decay=weight_decay)
+        if type(optimizer) is not torch.optim.Adam or optimizer.defaults.get("decoupled_weight_decay", False):
+            raise CheckFailed(f"make_optimizer('adam', ...) gives {type(optimizer).__name__}, not torch.optim.Adam "
+                              "(with its own, coupled weight decay).")
+        if _setting(optimizer, "lr") != {lr}:
+            raise CheckFailed("make_optimizer('adam', ...) does not use the lr argument.")
+        if _setting(optimizer, "weight_decay") != {weight_decay}:
+            raise CheckFailed("make_optimizer('adam', ...) does not use the weight_decay argument.")
+
+
+@check("make_optimizer")
+def unknown_names_raise_a_value_error(namespace):
+    make_optimizer = answer(namespace, "make_optimizer")
+    for name in ("rmsprop", "adamw"):
+        try:
+            make_optimizer(name, _probe_net(), lr=0.01)
+        except ValueError:
+            continue
+        except NotImplementedError:
+            raise  # the stub: not attempted, rather than a wrong exception
+        except Exception as error:
+            raise CheckFailed(f"make_optimizer with an unknown name raises {type(error).__name__}, not a ValueError "
+                              "that lists the valid names.") from None
+        raise CheckFailed("make_optimizer with an unknown name should raise a ValueError that lists the valid "
+                          "names, not silently pick an optimizer.")
+
+
+# ---------------------------------------------------------------- train_epoch and evaluate
+
+
+class _ModeProbe(nn.Module):
+    """Identity that records, per call, whether it ran in train mode and with gradients on."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled()))
+        return x
+
+
+def _loop_net():
+    torch.manual_seed(1)
+    return nn.Sequential(_ModeProbe(), nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+def _loop_data():
+    generator = torch.Generator().manual_seed(2)
+    return TensorDataset(torch.randn(22, 4, generator=generator), torch.randint(0, 3, (22,), generator=generator))
+
+
+def _loader(dataset=None, batch_size=8):
+    return DataLoader(dataset or _loop_data(), batch_size=batch_size, shuffle=False)  # batches of 8, 8 and 6
+
+
+def _counting_sgd(parameters, lr):
+    """Plain SGD that counts its steps (on the instance: a subclass would change torch's patched classes)."""
+    optimizer = torch.optim.SGD(parameters, lr=lr)
+    optimizer.steps = 0
+    step = optimizer.step
+
+    def counted_step(*args, **kwargs):
+        optimizer.steps += 1
+        return step(*args, **kwargs)
+
+    optimizer.step = counted_step
+    return optimizer
+
+
+def _reference_epoch(net, loader, lr, penalty=None, zero_grad=True):
+    """The expected epoch: parameters after it, and the mean loss per sample and accuracy measured on the way."""
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    net.train()
+    total, correct, seen = 0.0, 0, 0
+    for x, y in loader:
+        if zero_grad:
+            optimizer.zero_grad()
+        output = net(x)
+        loss = F.cross_entropy(output, y)
+        (loss if penalty is None else loss + penalty(net)).backward()
+        optimizer.step()
+        total += loss.item() * len(y)
+        correct += (output.argmax(dim=1) == y).sum().item()
+        seen += len(y)
+    return [p.detach().clone() for p in net.parameters()], total / seen, correct / seen
+
+
+def _student_epoch(namespace, penalty=None, lr=0.5):
+    net = _loop_net()
+    optimizer = _counting_sgd(net.parameters(), lr=lr)
+    result = answer(namespace, "train_epoch")(net, _loader(), optimizer, penalty)
+    try:
+        loss, accuracy = result
+    except (TypeError, ValueError):
+        raise CheckFailed("train_epoch should return a pair (loss, accuracy).") from None
+    return net, optimizer, _number(loss), _number(accuracy)
+
+
+def _same_parameters(net, parameters):
+    return all(torch.allclose(p.detach(), q, atol=1e-5) for p, q in zip(net.parameters(), parameters, strict=True))
+
+
+def _penalty_probe(net):
+    return 0.5 * sum(p.pow(2).sum() for p in net.parameters())
+
+
+@check("train_epoch")
+def one_step_per_batch_from_fresh_gradients(namespace):
+    net, optimizer, _, _ = _student_epoch(namespace)
+    batches = len(_loader())
+    if optimizer.steps != batches:
+        raise CheckFailed(f"train_epoch takes {optimizer.steps} optimizer step(s) for {batches} mini-batches: "
+                          "one optimizer.step() for every batch, inside the loop.")
+    expected, _, _ = _reference_epoch(_loop_net(), _loader(), 0.5)
+    if not _same_parameters(net, expected):
+        accumulated, _, _ = _reference_epoch(_loop_net(), _loader(), 0.5, zero_grad=False)
+        if _same_parameters(net, accumulated):
+            raise CheckFailed("train_epoch lets gradients accumulate across batches: call optimizer.zero_grad() "
+                              "before every backward pass.")
+        raise CheckFailed("after train_epoch the parameters differ from one SGD step per batch on the "
+                          "cross-entropy of that batch.")
+
+
+@check("train_epoch")
+def penalty_is_added_to_the_loss(namespace):
+    net, _, _, _ = _student_epoch(namespace, penalty=_penalty_probe, lr=0.1)
+    expected, _, _ = _reference_epoch(_loop_net(), _loader(), 0.1, penalty=_penalty_probe)
+    if not _same_parameters(net, expected):
+        raise CheckFailed("train_epoch does not add penalty(net) to the loss of every batch before backward().")
+
+
+@check("train_epoch")
+def returns_mean_loss_per_sample_and_accuracy(namespace):
+    _, _, loss, accuracy = _student_epoch(namespace)
+    _, expected_loss, expected_accuracy = _reference_epoch(_loop_net(), _loader(), 0.5)
+    if not np.isclose(loss, expected_loss, rtol=1e-4):
+        raise CheckFailed("train_epoch's loss is not the mean cross-entropy per sample over the epoch (weight each "
+                          "batch's loss by its number of samples; measure it before the batch's step).")
+    if not np.isclose(accuracy, expected_accuracy, atol=1e-6):
+        raise CheckFailed("train_epoch's accuracy is not the fraction of the epoch's samples classified correctly.")
+    _, _, loss, _ = _student_epoch(namespace, penalty=_penalty_probe, lr=0.1)
+    _, expected_loss, _ = _reference_epoch(_loop_net(), _loader(), 0.1, penalty=_penalty_probe)
+    if not np.isclose(loss, expected_loss, rtol=1e-4):
+        raise CheckFailed("with a penalty, train_epoch should report the cross-entropy without the penalty, so "
+                          "that runs with and without penalties compare.")
+
+
+@check("train_epoch")
+def trains_in_train_mode(namespace):
+    net = _loop_net().eval()  # as evaluate leaves it
+    answer(namespace, "train_epoch")(net, _loader(), torch.optim.SGD(net.parameters(), lr=0.1), None)
+    if not net[0].calls or not all(training for training, _ in net[0].calls):
+        raise CheckFailed("train_epoch does not put the network in train mode (net.train()): after evaluate it "
+                          "would train with dropout off and batch norm frozen.")
+
+
+def _bn_net():
+    torch.manual_seed(3)
+    return nn.Sequential(_ModeProbe(), nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+
+
+def _reference_evaluation(net, loader):
+    net.eval()
+    with torch.no_grad():
+        x, y = loader.dataset.tensors
+        output = net(x)
+        return F.cross_entropy(output, y).item(), (output.argmax(dim=1) == y).float().mean().item()
+
+
+def _student_evaluation(namespace, net):
+    result = answer(namespace, "evaluate")(net, _loader())
+    try:
+        loss, accuracy = result
+    except (TypeError, ValueError):
+        raise CheckFailed("evaluate should return a pair (loss, accuracy).") from None
+    return _number(loss), _number(accuracy)
+
+
+@check("evaluate")
+def evaluates_in_eval_mode_without_gradients(namespace):
+    net = _bn_net().train()
+    buffers = [b.clone() for b in net.buffers()]
+    _student_evaluation(namespace, net)
+    if not net[0].calls or any(training for training, _ in net[0].calls) or \
+            not all(torch.equal(a, b) for a, b in zip(buffers, net.buffers(), strict=True)):
+        raise CheckFailed("evaluate does not put the network in eval mode (net.eval()): dropout stays on and batch "
+                          "norm uses and updates batch statistics.")
+    if any(grad for _, grad in net[0].calls):
+        raise CheckFailed("evaluate computes gradients: wrap the loop in torch.no_grad().")
+
+
+@check("evaluate")
+def returns_mean_loss_per_sample_and_accuracy_on_the_loader(namespace):
+    net = _bn_net()
+    with torch.no_grad():
+        net(torch.randn(32, 4))  # running statistics that differ from the defaults
+    loss, accuracy = _student_evaluation(namespace, net)
+    expected_loss, expected_accuracy = _reference_evaluation(net, _loader())
+    if not np.isclose(loss, expected_loss, rtol=1e-4):
+        raise CheckFailed("evaluate's loss is not the mean cross-entropy per sample of the loader (weight each "
+                          "batch by its number of samples).")
+    if not np.isclose(accuracy, expected_accuracy, atol=1e-6):
+        raise CheckFailed("evaluate's accuracy is not the fraction of the loader's samples classified correctly.")
+
+
+# ---------------------------------------------------------------- run_experiment
+
+HISTORY_KEYS = ("epochs", "train loss", "train accuracy", "test loss", "test accuracy")
+
+
+@contextlib.contextmanager
+def _recorded_loop(namespace):
+    """Swap the notebook's train_epoch and evaluate for recorders, so this item is judged on its own.
+
+    Each recorded call returns values that tell which call it was: train epoch e
+    gives (10 + e, 0.1 * e); an evaluation gives (20 + number of train epochs so
+    far, 0.5 + 0.01 * epochs so far) on the test loader and negative values on
+    any other loader.
+    """
+    log = []
+
+    def train_epoch(net, loader, optimizer, penalty=None):
+        log.append(("train", loader, penalty))
+        epoch = sum(1 for kind, *_ in log if kind == "train") - 1
+        return 10.0 + epoch, 0.1 * epoch
+
+    def evaluate(net, loader):
+        log.append(("evaluate", loader, None))
+        trained = sum(1 for kind, *_ in log if kind == "train")
+        return (20.0 + trained, 0.5 + 0.01 * trained) if loader is namespace["_check_test_loader"] else (-1.0, -1.0)
+
+    saved = {name: namespace.get(name) for name in ("train_epoch", "evaluate", "_check_test_loader")}
+    namespace.update(train_epoch=train_epoch, evaluate=evaluate)
+    try:
+        yield log
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
+def _run(namespace, epochs, penalty=None):
+    net = nn.Linear(4, 3)
+    train_loader, test_loader = _loader(), _loader(batch_size=5)
+    with _recorded_loop(namespace) as log:
+        namespace["_check_test_loader"] = test_loader
+        with contextlib.redirect_stdout(io.StringIO()):  # the per-epoch lines are for the notebook, not the report
+            history = answer(namespace, "run_experiment")(net, torch.optim.SGD(net.parameters(), lr=0.1), train_loader,
+                                                           test_loader, epochs, penalty=penalty)
+    if not isinstance(history, dict) or any(key not in history for key in HISTORY_KEYS):
+        raise CheckFailed(f"run_experiment should return a dictionary with the keys {', '.join(HISTORY_KEYS)}.")
+    return {key: [_number(v) for v in history[key]] for key in HISTORY_KEYS}, log, train_loader
+
+
+@check("run_experiment")
+def logs_one_value_per_epoch(namespace):
+    history, log, train_loader = _run(namespace, 4)
+    trains = [entry for entry in log if entry[0] == "train"]
+    if len(trains) != 4 or any(loader is not train_loader for _, loader, _ in trains):
+        raise CheckFailed("run_experiment should call train_epoch once per epoch, on the training loader.")
+    if any(len(history[key]) != 4 for key in HISTORY_KEYS):
+        raise CheckFailed("run_experiment should log one value per epoch for every curve (append inside the loop).")
+    if history["epochs"] != [0, 1, 2, 3]:
+        raise CheckFailed("the history's 'epochs' should count the epochs 0, 1, 2, ...")
+    if history["train loss"] != [10.0, 11.0, 12.0, 13.0] or not np.allclose(history["train accuracy"],
+                                                                               [0.0, 0.1, 0.2, 0.3]):
+        raise CheckFailed("run_experiment's 'train loss' and 'train accuracy' should be what train_epoch returned "
+                          "in each epoch.")
+
+
+@check("run_experiment")
+def logs_the_test_set_after_each_epochs_training(namespace):
+    history, _, _ = _run(namespace, 3)
+    if history["test loss"] != [21.0, 22.0, 23.0] or not np.allclose(history["test accuracy"], [0.51, 0.52, 0.53]):
+        if history["test loss"] == [20.0, 21.0, 22.0]:
+            raise CheckFailed("run_experiment evaluates before each epoch's training: the test curves must be "
+                              "measured after that epoch's training.")
+        raise CheckFailed("run_experiment's 'test loss' and 'test accuracy' should come from evaluate(net, "
+                          "test_loader) after each epoch's training.")
+
+
+@check("run_experiment")
+def passes_the_penalty_on(namespace):
+    def penalty(net):
+        return 0.0
+
+    _, log, _ = _run(namespace, 2, penalty=penalty)
+    if any(kind == "train" and given is not penalty for kind, _, given in log):
+        raise CheckFailed("run_experiment does not pass its penalty on to train_epoch.")
+
+
+# ---------------------------------------------------------------- sgd_settings
+
+
+@check("sgd_settings")
+def learning_rate_suits_sgd_with_momentum(namespace):
+    lr = answer(namespace, "SGD_LEARNING_RATE")
+    if not isinstance(lr, (int, float)) or not 1e-3 <= lr <= 0.1:
+        raise CheckFailed("SGD_LEARNING_RATE is not a learning rate that trains this CNN well with momentum 0.9 "
+                          "(too large diverges, too small hardly learns in a few epochs).")
+
+
+@check("sgd_settings")
+def weight_decay_is_moderate(namespace):
+    weight_decay = answer(namespace, "SGD_WEIGHT_DECAY")
+    if not isinstance(weight_decay, (int, float)) or not 0 <= weight_decay <= 5e-3:
+        raise CheckFailed("SGD_WEIGHT_DECAY is too large: such a weight decay pulls the weights to zero faster "
+                          "than the data can move them, and the network underfits.")
+
+
+# ---------------------------------------------------------------- cnn2 and cnn3
+
+MNIST_BATCH = (5, 1, 28, 28)
+
+
+def _log_probabilities(out, who):
+    if tuple(out.shape) != (MNIST_BATCH[0], 10):
+        raise CheckFailed(f"{who} should give 10 outputs per image, for every batch size.")
+    if not torch.allclose(out.exp().sum(dim=1), torch.ones(len(out)), atol=1e-4):
+        raise CheckFailed(f"{who} does not return log-probabilities: end with F.log_softmax(x, dim=1) "
+                          "(the exp of every row sums to 1).")
+
+
+@check("cnn2")
+def cnn2_returns_log_probabilities_per_image(namespace):
+    net = _build(namespace, "CNN2")
+    with torch.no_grad():
+        for batch in (1, MNIST_BATCH[0]):
+            out = _forward(net, torch.rand(batch, 1, 28, 28), "CNN2")
+            if out.shape[0] != batch:
+                raise CheckFailed("CNN2 gives a different number of outputs than images: flatten each image "
+                                  "(x.flatten(1)) into the right number of features.")
+        _log_probabilities(_forward(net, torch.rand(*MNIST_BATCH), "CNN2"), "CNN2")
+
+
+@check("cnn2")
+def cnn2_convolutions_preserve_the_size(namespace):
+    net = _build(namespace, "CNN2")
+    with torch.no_grad(), _outputs_of(net, nn.Conv2d) as records:
+        _forward(net, torch.rand(*MNIST_BATCH), "CNN2")
+    shapes = [(shape[1:], tuple(out.shape[1:])) for shape, out in records]
+    if [(i[0], o[0]) for i, o in shapes] != [(1, 32), (32, 64)]:
+        raise CheckFailed("CNN2 should have two convolutions, with 32 and 64 filters.")
+    if any(i[1:] != o[1:] for i, o in shapes):
+        raise CheckFailed("CNN2's convolutions do not preserve the size of their input: a 5x5 convolution with "
+                          "stride 1 needs padding 2.")
+
+
+@check("cnn2")
+def cnn2_flattens_64_by_7_by_7_features(namespace):
+    net = _build(namespace, "CNN2")
+    with torch.no_grad(), _outputs_of(net, nn.Linear) as records:
+        _forward(net, torch.rand(*MNIST_BATCH), "CNN2")
+    if [(shape[-1], out.shape[-1]) for shape, out in records] != [(64 * 7 * 7, 256), (256, 10)]:
+        raise CheckFailed("CNN2's fully connected part should take the 64x7x7 = 3136 flattened features (after two "
+                          "poolings), then have 256 and 10 units.")
+
+
+def _cnn3(namespace, p):
+    return _build(namespace, "CNN3", p=p)
+
+
+@check("cnn3")
+def cnn3_returns_log_probabilities(namespace):
+    net = _cnn3(namespace, 0.2).eval()
+    with torch.no_grad():
+        _log_probabilities(_forward(net, torch.rand(*MNIST_BATCH), "CNN3"), "CNN3")
+
+
+@check("cnn3")
+def cnn3_uses_batch_statistics_in_train_mode(namespace):
+    net = _cnn3(namespace, 0.0).train()
+    x = torch.rand(*MNIST_BATCH)
+    other = x.clone()
+    other[1:] = other[1:] * 3 + 1  # the same first image in a different batch
+    buffers = [b.clone() for b in net.buffers()]
+    with torch.no_grad():
+        alone = _forward(net, x, "CNN3")[0]
+        together = net(other)[0]
+    if torch.allclose(alone, together, atol=1e-5):
+        raise CheckFailed("CNN3 has no batch normalization in train mode: the output for an image should depend "
+                          "on the mini-batch's statistics (nn.BatchNorm2d).")
+    if all(torch.equal(a, b) for a, b in zip(buffers, net.buffers(), strict=False)) or not buffers:
+        raise CheckFailed("CNN3's batch normalization does not update running statistics in train mode.")
+
+
+@check("cnn3")
+def cnn3_uses_running_statistics_and_no_dropout_in_eval_mode(namespace):
+    net = _cnn3(namespace, 0.5).train()
+    with torch.no_grad():
+        for _ in range(3):
+            _forward(net, torch.rand(*MNIST_BATCH) * 2, "CNN3")  # running statistics away from their start
+        net.eval()
+        x = torch.rand(*MNIST_BATCH)
+        other = x.clone()
+        other[1:] = other[1:] * 3 + 1
+        first = net(x)
+        if not torch.equal(first, net(x)):
+            raise CheckFailed("CNN3 is random in eval mode: dropout must be off (nn.Dropout, or "
+                              "F.dropout(x, p, training=self.training)).")
+        if not torch.allclose(first[0], net(other)[0], atol=1e-5):
+            raise CheckFailed("CNN3's batch normalization uses batch statistics in eval mode: it should use its "
+                              "running statistics (keep track_running_stats on).")
+
+
+@check("cnn3")
+def cnn3_has_dropout_with_probability_p(namespace):
+    x = torch.rand(*MNIST_BATCH)
+    with torch.no_grad():
+        net = _cnn3(namespace, 0.5).train()
+        if torch.equal(_forward(net, x, "CNN3"), net(x)):
+            raise CheckFailed("CNN3 has no dropout in train mode: two forward passes should differ.")
+        net = _cnn3(namespace, 0.0).train()
+        if not torch.allclose(net(x), net(x), atol=1e-6):
+            raise CheckFailed("CNN3(p=0) still drops units: use the dropout probability p.")

@@ -1,0 +1,39 @@
+"""reglab: the student-safe helpers shared by the kit's assignments.
+
+This package ships with every release. It holds data loading, the training
+loop, plotting and profiles -- never solutions and never hidden checks.
+"""
+
+from reglab.data import (
+    load_dataset,
+    load_fashion_mnist,
+    load_mnist,
+    write_synthetic_cifar10,
+    write_synthetic_fashion_mnist,
+    write_synthetic_mnist,
+)
+from reglab.models import build_net
+from reglab.plotting import HistoryPlotter
+from reglab.profiles import PROFILES, Profile, active_profile
+from reglab.seeding import seed_everything
+from reglab.together import fit_together
+from reglab.training import Stop, detect_device, fit
+
+__all__ = [
+    "PROFILES",
+    "HistoryPlotter",
+    "Profile",
+    "Stop",
+    "active_profile",
+    "build_net",
+    "detect_device",
+    "fit",
+    "fit_together",
+    "load_dataset",
+    "load_fashion_mnist",
+    "load_mnist",
+    "seed_everything",
+    "write_synthetic_cifar10",
+    "write_synthetic_fashion_mnist",
+    "write_synthetic_mnist",
+]
