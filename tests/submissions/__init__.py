@@ -13,6 +13,7 @@ import functools
 import importlib
 import importlib.util
 import shutil
+import textwrap
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,6 +51,16 @@ def tables() -> dict:
 def answer_cell_id(item: str) -> str:
     """The grade_id of the answer cell of an autograded item."""
     return f"{item}{ANSWER_SUFFIX}"
+
+
+def cell(item: str, source: str) -> dict[str, str]:
+    """The answer cell of `item`, holding `source` (as indented in a table module)."""
+    return {answer_cell_id(item): textwrap.dedent(source).strip("\n")}
+
+
+def wrong(item: str, keyword: str, source: str) -> Variant:
+    """A mistake in the answer cell of `item`, which the item's messages name with `keyword`."""
+    return Variant(item, cell(item, source), keyword)
 
 
 def items_of(answers: dict[str, str]) -> list[str]:

@@ -17,67 +17,56 @@ not name keep the solution.
 - ALTERNATIVE_CORRECT: correct answers in other styles than the solution's; full marks.
 """
 
-import textwrap
 
-from tests.submissions import Variant, answer_cell_id
+from tests.submissions import Variant, cell, wrong
 
 ASSIGNMENT = "regularization"
 
 
-def _cell(item: str, source: str) -> dict[str, str]:
-    """The answer cell of `item`, holding `source` (indented as in this file)."""
-    return {answer_cell_id(item): textwrap.dedent(source).strip("\n")}
-
-
-def _wrong(item: str, keyword: str, source: str) -> Variant:
-    """A mistake in the answer cell of `item`, which the item's messages name with `keyword`."""
-    return Variant(item, _cell(item, source), keyword)
-
-
 KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ build_optimizer
-    "optimizer-is-adamw": _wrong("build_optimizer", "AdamW", """
+    "optimizer-is-adamw": wrong("build_optimizer", "AdamW", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
         """),
-    "optimizer-decouples-weight-decay": _wrong("build_optimizer", "decoupled", """
+    "optimizer-decouples-weight-decay": wrong("build_optimizer", "decoupled", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay, decoupled_weight_decay=True)
         """),
-    "optimizer-is-sgd": _wrong("build_optimizer", "not torch.optim.Adam", """
+    "optimizer-is-sgd": wrong("build_optimizer", "not torch.optim.Adam", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.SGD(net.parameters(), lr=lr, weight_decay=weight_decay)
         """),
-    "optimizer-ignores-lr": _wrong("build_optimizer", "lr argument", """
+    "optimizer-ignores-lr": wrong("build_optimizer", "lr argument", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.Adam(net.parameters(), lr=1e-4, weight_decay=weight_decay)
         """),
-    "optimizer-hard-codes-weight-decay": _wrong("build_optimizer", "weight_decay argument", """
+    "optimizer-hard-codes-weight-decay": wrong("build_optimizer", "weight_decay argument", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=0.01)
         """),
-    "optimizer-of-a-new-net": _wrong("build_optimizer", "not those of the network", """
+    "optimizer-of-a-new-net": wrong("build_optimizer", "not those of the network", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.Adam(build_net().parameters(), lr=lr, weight_decay=weight_decay)
         """),
     # ------------------------------------------------------------ l2_penalty
-    "penalty-of-the-first-layer": _wrong("l2_penalty", "every layer", """
+    "penalty-of-the-first-layer": wrong("l2_penalty", "every layer", """
         def l2_penalty(net, weight_decay):
             weight, bias = list(net.parameters())[:2]
             return weight_decay / 2 * ((weight ** 2).sum() + (bias ** 2).sum())
         """),
-    "penalty-of-the-output-layer": _wrong("l2_penalty", "every layer", """
+    "penalty-of-the-output-layer": wrong("l2_penalty", "every layer", """
         def l2_penalty(net, weight_decay):
             *_, weight, bias = net.parameters()
             return weight_decay / 2 * ((weight ** 2).sum() + (bias ** 2).sum())
         """),
-    "penalty-of-a-copy-of-the-net": _wrong("l2_penalty", "same steps", """
+    "penalty-of-a-copy-of-the-net": wrong("l2_penalty", "same steps", """
         def l2_penalty(net, weight_decay):
             net = copy.deepcopy(net)  # so that computing the penalty cannot change the network
             return weight_decay / 2 * sum((p ** 2).sum() for p in net.parameters())
         """),
     # ------------------------------------------------------------ adam_vs_adamw
-    "adamw-decay-without-lr": _wrong("adam_vs_adamw", "first step of torch.optim.AdamW", """
+    "adamw-decay-without-lr": wrong("adam_vs_adamw", "first step of torch.optim.AdamW", """
         def adam_first_step(theta, lr, weight_decay):
             theta = theta.clone().requires_grad_(True)
             optimizer = torch.optim.Adam([theta], lr=lr, weight_decay=weight_decay)
@@ -89,7 +78,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         def adamw_first_step(theta, lr, weight_decay):
             return theta * (1 - weight_decay)
         """),
-    "adam-and-adamw-swapped": _wrong("adam_vs_adamw", "takes the first step of", """
+    "adam-and-adamw-swapped": wrong("adam_vs_adamw", "takes the first step of", """
         def adam_first_step(theta, lr, weight_decay):
             return theta * (1 - lr * weight_decay)
 
@@ -97,7 +86,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         def adamw_first_step(theta, lr, weight_decay):
             return theta - lr * torch.sign(theta)
         """),
-    "adam-l2-read-as-plain-decay": _wrong("adam_vs_adamw", "first step of AdamW", """
+    "adam-l2-read-as-plain-decay": wrong("adam_vs_adamw", "first step of AdamW", """
         def adam_first_step(theta, lr, weight_decay):
             # the L2 term adds weight_decay * theta to the gradient, so Adam shrinks theta by lr * weight_decay
             return theta - lr * weight_decay * theta
@@ -106,7 +95,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         def adamw_first_step(theta, lr, weight_decay):
             return theta * (1 - lr * weight_decay)
         """),
-    "adamw-adds-adams-normalised-step": _wrong("adam_vs_adamw", "first step of torch.optim.AdamW", """
+    "adamw-adds-adams-normalised-step": wrong("adam_vs_adamw", "first step of torch.optim.AdamW", """
         def adam_first_step(theta, lr, weight_decay):
             return theta - lr * torch.sign(theta)
 
@@ -116,7 +105,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return theta * (1 - lr * weight_decay) - lr * torch.sign(theta)
         """),
     # ------------------------------------------------------------ build_net_with_dropout
-    "dropout-after-last-layer": _wrong("build_net_with_dropout", "after the last linear layer", """
+    "dropout-after-last-layer": wrong("build_net_with_dropout", "after the last linear layer", """
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
                 torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
@@ -124,7 +113,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(64, 10), torch.nn.Dropout(p),
             )
         """),
-    "dropout-on-the-input": _wrong("build_net_with_dropout", "drops input pixels", """
+    "dropout-on-the-input": wrong("build_net_with_dropout", "drops input pixels", """
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
                 torch.nn.Dropout(p),
@@ -133,7 +122,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(64, 10),
             )
         """),
-    "net-ends-with-softmax": _wrong("build_net_with_dropout", "seed MLP", """
+    "net-ends-with-softmax": wrong("build_net_with_dropout", "seed MLP", """
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
                 torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
@@ -142,7 +131,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             )
         """),
     # ------------------------------------------------------------ dropout_experiment
-    "dropout-layers-shared-between-calls": _wrong("build_net_with_dropout", "share parameters", """
+    "dropout-layers-shared-between-calls": wrong("build_net_with_dropout", "share parameters", """
         first, second, last = torch.nn.Linear(784, 128), torch.nn.Linear(128, 64), torch.nn.Linear(64, 10)
 
 
@@ -150,7 +139,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return torch.nn.Sequential(first, torch.nn.ReLU(), torch.nn.Dropout(p),
                                        second, torch.nn.ReLU(), torch.nn.Dropout(p), last)
         """),
-    "dropout-after-first-layer-only": _wrong("build_net_with_dropout", "second linear layer", """
+    "dropout-after-first-layer-only": wrong("build_net_with_dropout", "second linear layer", """
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
                 torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
@@ -158,7 +147,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(64, 10),
             )
         """),
-    "dropout-rate-is-keep-probability": _wrong("build_net_with_dropout", "other than p", """
+    "dropout-rate-is-keep-probability": wrong("build_net_with_dropout", "other than p", """
         def build_net_with_dropout(p):
             keep = 1 - p
             return torch.nn.Sequential(
@@ -167,7 +156,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(64, 10),
             )
         """),
-    "dropout-before-and-after-relu": _wrong("build_net_with_dropout", "other than p", """
+    "dropout-before-and-after-relu": wrong("build_net_with_dropout", "other than p", """
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
                 torch.nn.Linear(784, 128), torch.nn.Dropout(p), torch.nn.ReLU(), torch.nn.Dropout(p),
@@ -175,7 +164,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(64, 10),
             )
         """),
-    "dropout-mask-unscaled": _wrong("build_net_with_dropout", "1/(1-p)", """
+    "dropout-mask-unscaled": wrong("build_net_with_dropout", "1/(1-p)", """
         class DropoutNet(torch.nn.Module):
             def __init__(self, p):
                 super().__init__()
@@ -194,7 +183,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         def build_net_with_dropout(p):
             return DropoutNet(p)
         """),
-    "dropout-net-with-other-sizes": _wrong("build_net_with_dropout", "784-128-64-10", """
+    "dropout-net-with-other-sizes": wrong("build_net_with_dropout", "784-128-64-10", """
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
                 torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Dropout(p),
@@ -202,27 +191,27 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(128, 10),
             )
         """),
-    "setup-optimizes-another-net": _wrong("dropout_experiment", "not those of the network", """
+    "setup-optimizes-another-net": wrong("dropout_experiment", "not those of the network", """
         def dropout_experiment_setup(p, lr=1e-4):
             optimizer = torch.optim.Adam(build_net_with_dropout(p).parameters(), lr=lr)
             return build_net_with_dropout(p), optimizer
         """),
-    "setup-keeps-weight-decay": _wrong("dropout_experiment", "weight decay", """
+    "setup-keeps-weight-decay": wrong("dropout_experiment", "weight decay", """
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return net, build_optimizer(net, weight_decay=0.001, lr=lr)
         """),
-    "setup-with-adamw": _wrong("dropout_experiment", "AdamW", """
+    "setup-with-adamw": wrong("dropout_experiment", "AdamW", """
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return net, torch.optim.AdamW(net.parameters(), lr=lr)
         """),
-    "setup-without-dropout": _wrong("dropout_experiment", "build_net_with_dropout", """
+    "setup-without-dropout": wrong("dropout_experiment", "build_net_with_dropout", """
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net()
             return net, torch.optim.Adam(net.parameters(), lr=lr)
         """),
-    "setup-reuses-one-net-per-p": _wrong("dropout_experiment", "new network", """
+    "setup-reuses-one-net-per-p": wrong("dropout_experiment", "new network", """
         nets = {}
 
 
@@ -232,7 +221,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return nets[p], torch.optim.Adam(nets[p].parameters(), lr=lr)
         """),
     # ------------------------------------------------------------ plot_learning_curve
-    "learning-curve-ignores-xscale": _wrong("plot_learning_curve", "xscale", """
+    "learning-curve-ignores-xscale": wrong("plot_learning_curve", "xscale", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
@@ -245,7 +234,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 ax.legend()
             return fig
         """),
-    "learning-curve-without-y-labels": _wrong("plot_learning_curve", "y axis", """
+    "learning-curve-without-y-labels": wrong("plot_learning_curve", "y axis", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
@@ -257,7 +246,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 ax.legend()
             return fig
         """),
-    "learning-curve-of-the-first-epoch": _wrong("plot_learning_curve", "first epoch", """
+    "learning-curve-of-the-first-epoch": wrong("plot_learning_curve", "first epoch", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
@@ -270,7 +259,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 ax.legend()
             return fig
         """),
-    "learning-curve-against-the-run-index": _wrong("plot_learning_curve", "against `values`", """
+    "learning-curve-against-the-run-index": wrong("plot_learning_curve", "against `values`", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
@@ -283,7 +272,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 ax.legend()
             return fig
         """),
-    "learning-curve-of-validation-only": _wrong("plot_learning_curve", "train and validation", """
+    "learning-curve-of-validation-only": wrong("plot_learning_curve", "train and validation", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
@@ -295,7 +284,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return fig
         """),
     # ------------------------------------------------------------ BestModelTracker
-    "best-net-is-the-training-net": _wrong("BestModelTracker", "not a copy", """
+    "best-net-is-the-training-net": wrong("BestModelTracker", "not a copy", """
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -309,7 +298,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                     self.best_epoch = epoch
                     self.best_stats = epoch_stats
         """),
-    "best-net-is-a-shallow-copy": _wrong("BestModelTracker", "deep copy", """
+    "best-net-is-a-shallow-copy": wrong("BestModelTracker", "deep copy", """
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -323,7 +312,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                     self.best_epoch = epoch
                     self.best_stats = epoch_stats
         """),
-    "best-net-copied-every-epoch": _wrong("BestModelTracker", "last epoch's parameters", """
+    "best-net-copied-every-epoch": wrong("BestModelTracker", "last epoch's parameters", """
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -337,7 +326,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                     self.best_stats = epoch_stats
                 self.best_net = copy.deepcopy(net)
         """),
-    "tracker-later-tie-wins": _wrong("BestModelTracker", "strictly lower", """
+    "tracker-later-tie-wins": wrong("BestModelTracker", "strictly lower", """
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -351,7 +340,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                     self.best_epoch = epoch
                     self.best_stats = epoch_stats
         """),
-    "tracker-state-on-the-class": _wrong("BestModelTracker", "afresh", """
+    "tracker-state-on-the-class": wrong("BestModelTracker", "afresh", """
         class BestModelTracker:
             best_net = None
             best_epoch = 0
@@ -365,7 +354,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                     BestModelTracker.best_stats = epoch_stats
         """),
     # ------------------------------------------------------------ EarlyStopper
-    "stopper-counts-ties-as-improvement": _wrong("EarlyStopper", "never returns Stop", """
+    "stopper-counts-ties-as-improvement": wrong("EarlyStopper", "never returns Stop", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -381,7 +370,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 if self.bad_epochs >= self.patience:
                     return Stop
         """),
-    "stopper-counter-never-reset": _wrong("EarlyStopper", "improves", """
+    "stopper-counter-never-reset": wrong("EarlyStopper", "improves", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -396,7 +385,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 if self.bad_epochs >= self.patience:
                     return Stop
         """),
-    "stopper-state-on-the-class": _wrong("EarlyStopper", "not on the class", """
+    "stopper-state-on-the-class": wrong("EarlyStopper", "not on the class", """
         class EarlyStopper:
             losses = []  # the validation loss of every epoch so far
 
@@ -411,51 +400,51 @@ KNOWN_WRONG: dict[str, Variant] = {
                 return None
         """),
     # ------------------------------------------------------------ grid_size
-    "grid-is-a-sum": _wrong("grid_size", "not their sum", """
+    "grid-is-a-sum": wrong("grid_size", "not their sum", """
         N_GRID_EXPERIMENTS = 4 + 5 + 6
         """),
-    "grid-over-two-hyperparameters": _wrong("grid_size", "combinations", """
+    "grid-over-two-hyperparameters": wrong("grid_size", "combinations", """
         N_GRID_EXPERIMENTS = 4 * 5  # learning rates × weight decays
         """),
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ build_optimizer: the visible checks stop these
-    "optimizer-ignores-weight-decay": _wrong("build_optimizer", "weight_decay argument", """
+    "optimizer-ignores-weight-decay": wrong("build_optimizer", "weight_decay argument", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.Adam(net.parameters(), lr=lr)
         """),
-    "optimizer-with-adams-default-lr": _wrong("build_optimizer", "default learning rate", """
+    "optimizer-with-adams-default-lr": wrong("build_optimizer", "default learning rate", """
         def build_optimizer(net, weight_decay, lr=1e-3):
             return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
         """),
-    "optimizer-of-the-first-layer": _wrong("build_optimizer", "leaves some parameters", """
+    "optimizer-of-the-first-layer": wrong("build_optimizer", "leaves some parameters", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.Adam(net[0].parameters(), lr=lr, weight_decay=weight_decay)
         """),
     # ------------------------------------------------------------ l2_penalty: the visible checks stop these
-    "penalty-without-half": _wrong("l2_penalty", "twice", """
+    "penalty-without-half": wrong("l2_penalty", "twice", """
         def l2_penalty(net, weight_decay):
             return weight_decay * sum((p ** 2).sum() for p in net.parameters())
         """),
-    "penalty-of-weights-only": _wrong("l2_penalty", "biases", """
+    "penalty-of-weights-only": wrong("l2_penalty", "biases", """
         def l2_penalty(net, weight_decay):
             return weight_decay / 2 * sum((p ** 2).sum() for name, p in net.named_parameters() if 'weight' in name)
         """),
-    "penalty-as-a-number": _wrong("l2_penalty", "plain number", """
+    "penalty-as-a-number": wrong("l2_penalty", "plain number", """
         def l2_penalty(net, weight_decay):
             return weight_decay / 2 * sum((p ** 2).sum().item() for p in net.parameters())
         """),
-    "penalty-detached": _wrong("l2_penalty", "detached", """
+    "penalty-detached": wrong("l2_penalty", "detached", """
         def l2_penalty(net, weight_decay):
             return weight_decay / 2 * sum((p.detach() ** 2).sum() for p in net.parameters())
         """),
-    "penalty-of-norms-not-squares": _wrong("l2_penalty", "sum of the squares", """
+    "penalty-of-norms-not-squares": wrong("l2_penalty", "sum of the squares", """
         def l2_penalty(net, weight_decay):
             return weight_decay / 2 * sum(p.norm() for p in net.parameters())
         """),
     # ------------------------------------------------------------ adam_vs_adamw: the visible checks stop it
-    "first-step-changes-theta-in-place": _wrong("adam_vs_adamw", "in place", """
+    "first-step-changes-theta-in-place": wrong("adam_vs_adamw", "in place", """
         def adam_first_step(theta, lr, weight_decay):
             theta.requires_grad_(True)
             optimizer = torch.optim.Adam([theta], lr=lr, weight_decay=weight_decay)
@@ -469,7 +458,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ build_net_with_dropout: dropout_experiment loses
     # points too (and the visible checks stop the first three)
-    "dropout-active-in-eval-mode": _wrong("build_net_with_dropout", "eval mode", """
+    "dropout-active-in-eval-mode": wrong("build_net_with_dropout", "eval mode", """
         from torch import nn
         from torch.nn import functional as F
 
@@ -489,7 +478,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         def build_net_with_dropout(p):
             return DropoutNet(p)
         """),
-    "dropout-net-is-cached": _wrong("build_net_with_dropout", "same network", """
+    "dropout-net-is-cached": wrong("build_net_with_dropout", "same network", """
         import functools
 
 
@@ -501,23 +490,23 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(64, 10),
             )
         """),
-    "dropout-forgotten": _wrong("build_net_with_dropout", "no dropout", """
+    "dropout-forgotten": wrong("build_net_with_dropout", "no dropout", """
         def build_net_with_dropout(p):
             return build_net()
         """),
     # ------------------------------------------------------------ dropout_experiment: the visible checks stop it
-    "setup-ignores-lr": _wrong("dropout_experiment", "lr argument", """
+    "setup-ignores-lr": wrong("dropout_experiment", "lr argument", """
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return net, torch.optim.Adam(net.parameters())
         """),
-    "setup-returns-optimizer-first": _wrong("dropout_experiment", "order", """
+    "setup-returns-optimizer-first": wrong("dropout_experiment", "order", """
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return torch.optim.Adam(net.parameters(), lr=lr), net
         """),
     # ------------------------------------------------------------ plot_learning_curve: the visible checks stop these
-    "learning-curve-on-one-axes": _wrong("plot_learning_curve", "two axes", """
+    "learning-curve-on-one-axes": wrong("plot_learning_curve", "two axes", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, ax = plt.subplots()
@@ -527,7 +516,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
             ax.legend()
             return fig
         """),
-    "learning-curve-without-labels": _wrong("plot_learning_curve", "label", """
+    "learning-curve-without-labels": wrong("plot_learning_curve", "label", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
@@ -538,7 +527,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 ax.legend()
             return fig
         """),
-    "learning-curve-not-returned": _wrong("plot_learning_curve", "return", """
+    "learning-curve-not-returned": wrong("plot_learning_curve", "return", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
@@ -552,7 +541,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
             plt.show()
         """),
     # ------------------------------------------------------------ BestModelTracker: the visible checks stop these
-    "best-net-is-a-state-dict": _wrong("BestModelTracker", "nn.Module", """
+    "best-net-is-a-state-dict": wrong("BestModelTracker", "nn.Module", """
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -566,7 +555,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                     self.best_epoch = epoch
                     self.best_stats = epoch_stats
         """),
-    "tracker-keeps-the-last-stats": _wrong("BestModelTracker", "last epoch's statistics", """
+    "tracker-keeps-the-last-stats": wrong("BestModelTracker", "last epoch's statistics", """
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -582,7 +571,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 self.best_stats = epoch_stats
         """),
     # ------------------------------------------------------------ EarlyStopper: the visible checks stop these
-    "stopper-stops-one-epoch-late": _wrong("EarlyStopper", "too late", """
+    "stopper-stops-one-epoch-late": wrong("EarlyStopper", "too late", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -598,7 +587,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 if self.bad_epochs > self.patience:
                     return Stop
         """),
-    "stopper-patience-fixed-at-5": _wrong("EarlyStopper", "patience", """
+    "stopper-patience-fixed-at-5": wrong("EarlyStopper", "patience", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.best_loss = float('inf')
@@ -613,7 +602,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 if self.bad_epochs >= 5:
                     return Stop
         """),
-    "stopper-returns-a-string": _wrong("EarlyStopper", "Stop marker", """
+    "stopper-returns-a-string": wrong("EarlyStopper", "Stop marker", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -629,7 +618,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 if self.bad_epochs >= self.patience:
                     return 'stop'
         """),
-    "stopper-returns-false-to-go-on": _wrong("EarlyStopper", "return None", """
+    "stopper-returns-false-to-go-on": wrong("EarlyStopper", "return None", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -644,7 +633,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                     self.bad_epochs += 1
                 return Stop if self.bad_epochs >= self.patience else False
         """),
-    "stopper-compares-with-the-previous-epoch": _wrong("EarlyStopper", "best", """
+    "stopper-compares-with-the-previous-epoch": wrong("EarlyStopper", "best", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -663,28 +652,28 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
 }
 
 ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
-    "optimizer-over-a-parameter-list": _cell("build_optimizer", """
+    "optimizer-over-a-parameter-list": cell("build_optimizer", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             parameters = [p for p in net.parameters()]
             return torch.optim.Adam(parameters, lr, weight_decay=weight_decay)
         """),
-    "optimizer-with-a-parameter-group": _cell("build_optimizer", """
+    "optimizer-with-a-parameter-group": cell("build_optimizer", """
         def build_optimizer(net, weight_decay, lr=1e-4):
             return torch.optim.Adam([{'params': net.parameters(), 'weight_decay': weight_decay}], lr=lr)
         """),
-    "penalty-as-a-squared-norm": _cell("l2_penalty", """
+    "penalty-as-a-squared-norm": cell("l2_penalty", """
         def l2_penalty(net, weight_decay):
             theta = torch.cat([p.flatten() for p in net.parameters()])
             return 0.5 * weight_decay * torch.linalg.vector_norm(theta) ** 2
         """),
-    "penalty-in-a-loop": _cell("l2_penalty", """
+    "penalty-in-a-loop": cell("l2_penalty", """
         def l2_penalty(net, weight_decay):
             penalty = 0
             for name, param in net.named_parameters():
                 penalty = penalty + param.pow(2).sum()
             return weight_decay * penalty / 2
         """),
-    "first-steps-by-formula": _cell("adam_vs_adamw", """
+    "first-steps-by-formula": cell("adam_vs_adamw", """
         EPS = 1e-8  # Adam's default eps
 
 
@@ -697,7 +686,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
         def adamw_first_step(theta, lr, weight_decay):
             return theta * (1 - lr * weight_decay)
         """),
-    "adam-first-step-by-sign": _cell("adam_vs_adamw", """
+    "adam-first-step-by-sign": cell("adam_vs_adamw", """
         def adam_first_step(theta, lr, weight_decay):
             return theta - lr * torch.sign(theta)
 
@@ -709,7 +698,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
             optimizer.step()
             return theta.detach()
         """),
-    "dropout-after-relu-in-a-loop": _cell("build_net_with_dropout", """
+    "dropout-after-relu-in-a-loop": cell("build_net_with_dropout", """
         def build_net_with_dropout(p):
             sizes = [784, 128, 64]
             layers = []
@@ -717,7 +706,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                 layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU(), torch.nn.Dropout(p)]
             return torch.nn.Sequential(*layers, torch.nn.Linear(64, 10))
         """),
-    "dropout-net-as-a-module-subclass": _cell("build_net_with_dropout", """
+    "dropout-net-as-a-module-subclass": cell("build_net_with_dropout", """
         from torch import nn
         from torch.nn import functional as F
 
@@ -737,7 +726,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
         def build_net_with_dropout(p):
             return DropoutNet(p)
         """),
-    "dropout-by-a-hand-made-mask": _cell("build_net_with_dropout", """
+    "dropout-by-a-hand-made-mask": cell("build_net_with_dropout", """
         class MyDropout(torch.nn.Module):
             def __init__(self, p):
                 super().__init__()
@@ -755,13 +744,13 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                                        torch.nn.Linear(128, 64), torch.nn.ReLU(), MyDropout(p),
                                        torch.nn.Linear(64, 10))
         """),
-    "setup-with-explicit-zero-weight-decay": _cell("dropout_experiment", """
+    "setup-with-explicit-zero-weight-decay": cell("dropout_experiment", """
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             optimizer = build_optimizer(net, weight_decay=0, lr=lr)
             return (net, optimizer)
         """),
-    "learning-curve-accuracy-first": _cell("plot_learning_curve", """
+    "learning-curve-accuracy-first": cell("plot_learning_curve", """
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             finals = [{key: series[-1] for key, series in history.items()} for history in histories]
             fig, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(10, 4))
@@ -776,7 +765,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                 ax.legend()
             return fig
         """),
-    "learning-curve-scattered-on-a-figure": _cell("plot_learning_curve", """
+    "learning-curve-scattered-on-a-figure": cell("plot_learning_curve", """
         from matplotlib.figure import Figure
 
 
@@ -789,7 +778,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                 ax.set(xscale=xscale, xlabel=xlabel, ylabel=stat)
             return fig
         """),
-    "tracker-reloads-a-state-dict": _cell("BestModelTracker", """
+    "tracker-reloads-a-state-dict": cell("BestModelTracker", """
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -806,7 +795,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                     self.best_epoch = epoch
                     self.best_stats = dict(epoch_stats)
         """),
-    "tracker-with-its-own-best-loss": _cell("BestModelTracker", """
+    "tracker-with-its-own-best-loss": cell("BestModelTracker", """
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -823,7 +812,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                 self.best_epoch = epoch
                 self.best_stats = epoch_stats.copy()
         """),
-    "stopper-by-epoch-arithmetic": _cell("EarlyStopper", """
+    "stopper-by-epoch-arithmetic": cell("EarlyStopper", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -836,7 +825,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                 elif epoch - self.best_epoch >= self.patience:
                     return Stop
         """),
-    "stopper-with-a-loss-history": _cell("EarlyStopper", """
+    "stopper-with-a-loss-history": cell("EarlyStopper", """
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -849,10 +838,10 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                     return Stop
                 return None
         """),
-    "grid-from-the-notebook-lists": _cell("grid_size", """
+    "grid-from-the-notebook-lists": cell("grid_size", """
         N_GRID_EXPERIMENTS = len(lrs) * len(weight_decays) * len(dropouts)
         """),
-    "grid-by-itertools-product": _cell("grid_size", """
+    "grid-by-itertools-product": cell("grid_size", """
         import itertools
 
         learning_rates = [0.1, 0.01, 0.001, 0.0001]
