@@ -130,8 +130,8 @@ def test_points_add_up_to_the_stated_total(assignment):
 def _section_of(cells, target) -> str | None:
     section = None
     for cell in cells:
-        match = re.match(r"## (\d\.\d) ", cell.source) if cell.cell_type == "markdown" else None
-        section = match.group(1) if match else section
+        headings = re.findall(r"^## (\d\.\d) ", cell.source, flags=re.MULTILINE) if cell.cell_type == "markdown" else []
+        section = headings[-1] if headings else section  # a cell may open a part and its first section
         if cell is target:
             return section
     return None
