@@ -14,8 +14,10 @@ import pytest
 from autograder.checks import run_checks
 from tests.submissions import (
     UNTOUCHED_RELEASE,
+    cases,
     copy_release,
     exec_answers,
+    grade_ids,
     release_stubs,
     tables,
     visible_checks,
@@ -41,14 +43,6 @@ def known_wrong(assignment) -> dict:
 def submissions(assignment) -> dict:
     """name -> answer cells of every submission graded as a whole notebook."""
     return {**full_marks(assignment), **{name: v.answers for name, v in known_wrong(assignment).items()}}
-
-
-def grade_ids(assignment) -> list[str]:
-    return list(visible_checks(assignment))
-
-
-def _cases(function):
-    return [pytest.param(assignment, x, id=f"{assignment}/{x}") for assignment in TABLES for x in function(assignment)]
 
 
 def mentions(messages, keyword) -> bool:
@@ -96,13 +90,13 @@ def test_tables_do_not_share_names(assignment):
     assert len(names) == len(set(names))
 
 
-@pytest.mark.parametrize(("assignment", "name"), _cases(submissions))
+@pytest.mark.parametrize(("assignment", "name"), cases(submissions))
 def test_submission_gets_past_the_visible_checks(assignment, name):
     """Do the known-wrong and the correct submissions pass every visible check, so the hidden ones judge them?"""
     assert visible_failures(assignment, submissions(assignment)[name]) == {}
 
 
-@pytest.mark.parametrize(("assignment", "name"), _cases(lambda a: TABLES[a].CHECK_LEVEL_WRONG))
+@pytest.mark.parametrize(("assignment", "name"), cases(lambda a: TABLES[a].CHECK_LEVEL_WRONG))
 def test_check_level_mistake_cannot_be_shown_on_its_item_alone(assignment, name):
     """Is a mistake kept out of the graded notebooks for a reason: a visible check stops it, or another item loses?"""
     mistake = TABLES[assignment].CHECK_LEVEL_WRONG[name]
@@ -115,7 +109,7 @@ def test_check_level_mistake_cannot_be_shown_on_its_item_alone(assignment, name)
 # ---------------------------------------------------------------- check level: the tables against the hidden checks
 
 
-@pytest.mark.parametrize(("assignment", "name"), _cases(known_wrong))
+@pytest.mark.parametrize(("assignment", "name"), cases(known_wrong))
 def test_known_wrong_answers_lose_points_on_their_item_only(assignment, name):
     """Do the hidden checks take points off a known-wrong answer on its item, naming the mistake, and on no other?"""
     variant = known_wrong(assignment)[name]
@@ -126,7 +120,7 @@ def test_known_wrong_answers_lose_points_on_their_item_only(assignment, name):
     assert {grade_id: result.messages for grade_id, result in results.items() if result.fraction < 1} == {}
 
 
-@pytest.mark.parametrize(("assignment", "name"), _cases(full_marks))
+@pytest.mark.parametrize(("assignment", "name"), cases(full_marks))
 def test_correct_answers_pass_every_check(assignment, name):
     """Do the hidden checks give full marks on every item to the solution and to each other correct style?"""
     results = check_results(assignment, full_marks(assignment)[name])
@@ -177,7 +171,7 @@ def test_grader_grades_every_submission(graded, assignment):
     assert all(set(items(result)) == set(grade_ids(assignment)) for result in results.values())
 
 
-@pytest.mark.parametrize(("assignment", "name"), _cases(known_wrong))
+@pytest.mark.parametrize(("assignment", "name"), cases(known_wrong))
 def test_grader_takes_points_off_a_known_wrong_submission_on_its_item_only(graded, assignment, name):
     """Does a known-wrong notebook score below the maximum on its item, with the mistake named, and full elsewhere?"""
     variant = known_wrong(assignment)[name]
@@ -188,7 +182,7 @@ def test_grader_takes_points_off_a_known_wrong_submission_on_its_item_only(grade
     assert lost_points(item_results) == {}
 
 
-@pytest.mark.parametrize(("assignment", "name"), _cases(full_marks))
+@pytest.mark.parametrize(("assignment", "name"), cases(full_marks))
 def test_grader_gives_full_marks_to_a_correct_submission(graded, assignment, name):
     """Does the solution, and each correct notebook in another style, get full marks on every item?"""
     result = graded(assignment)[name]

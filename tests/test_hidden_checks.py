@@ -12,23 +12,21 @@ import torch
 
 from autograder.checks.registry import checks_for, run_checks
 from tests.conftest import ASSIGNMENTS
-from tests.submissions import answer_cell_id, exec_answers, items_of, release_stubs, tables, visible_checks
+from tests.submissions import (
+    answer_cell_id,
+    cases,
+    exec_answers,
+    grade_ids,
+    items_of,
+    release_stubs,
+    tables,
+)
 
 TABLES = tables()
 
 
 def mistakes(assignment) -> dict:
     return {**TABLES[assignment].KNOWN_WRONG, **TABLES[assignment].CHECK_LEVEL_WRONG}
-
-
-def grade_ids(assignment) -> list[str]:
-    """The autograded items: the test cells of the release."""
-    return list(visible_checks(assignment))
-
-
-def _cases(function):
-    """pytest params ``(assignment, x)`` for every ``x`` that ``function(assignment)`` lists, with readable ids."""
-    return [pytest.param(assignment, x, id=f"{assignment}/{x}") for assignment in TABLES for x in function(assignment)]
 
 
 def _correct(assignment):
@@ -58,7 +56,7 @@ def test_every_graded_item_has_checks(assignment):
     assert set(checks_for(assignment)) == set(grade_ids(assignment))
 
 
-@pytest.mark.parametrize(("assignment", "case"), _cases(_correct))
+@pytest.mark.parametrize(("assignment", "case"), cases(_correct))
 def test_correct_answer_gets_full_marks(assignment, case):
     """Does a correct answer, in each style a student may write, pass every check?"""
     name, grade_id = case
@@ -75,7 +73,7 @@ def test_correct_styles_cover_every_item(assignment):
     assert covered == set(grade_ids(assignment))
 
 
-@pytest.mark.parametrize(("assignment", "name"), _cases(mistakes))
+@pytest.mark.parametrize(("assignment", "name"), cases(mistakes))
 def test_mistake_fails_the_checks_of_its_concept(assignment, name):
     """Does a realistic mistake lose exactly the checks of its concept, with a message naming it?"""
     mistake = mistakes(assignment)[name]
@@ -100,7 +98,7 @@ def test_mistakes_cover_every_item(assignment):
     assert {mistake.item for mistake in mistakes(assignment).values()} == set(grade_ids(assignment))
 
 
-@pytest.mark.parametrize(("assignment", "grade_id"), _cases(grade_ids))
+@pytest.mark.parametrize(("assignment", "grade_id"), cases(grade_ids))
 def test_missing_answer_gets_zero_with_not_defined(assignment, grade_id):
     """Does a notebook whose answer cell is empty get no points, with a message to run the cell?"""
     result = run_checks(assignment, grade_id, exec_answers(assignment, {answer_cell_id(grade_id): ""}))
@@ -119,7 +117,7 @@ def _stubbed_items(assignment):
             if "NotImplementedError" in stub and ("def " in stub or "class " in stub)]
 
 
-@pytest.mark.parametrize(("assignment", "grade_id"), _cases(_stubbed_items))
+@pytest.mark.parametrize(("assignment", "grade_id"), cases(_stubbed_items))
 def test_stub_is_reported_as_not_attempted(assignment, grade_id):
     """Does an answer cell still holding the release's stub get no points, reported as not attempted?"""
     cell = answer_cell_id(grade_id)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
+import pytest
 
 from autograder import build, notebooks
 
@@ -46,6 +47,18 @@ def tables() -> dict:
     """
     return {assignment: importlib.import_module(f"{__name__}.{assignment}") for assignment in build.assignments()
             if importlib.util.find_spec(f"{__name__}.{assignment}") is not None}
+
+
+def grade_ids(assignment: str) -> list[str]:
+    """The autograded items of an assignment: the test cells of its release."""
+    return list(visible_checks(assignment))
+
+
+def cases(function) -> list:
+    """pytest params ``(assignment, x)`` for every assignment with tables and every ``x`` that
+    ``function(assignment)`` lists, with readable ids."""
+    return [pytest.param(assignment, x, id=f"{assignment}/{x}")
+            for assignment in tables() for x in function(assignment)]
 
 
 def answer_cell_id(item: str) -> str:
