@@ -17,9 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import prepare, sandbox
+from autograder import launchers, limits, prepare, sandbox
 from autograder.build import assignments
 from autograder.checks import points_earned
+from autograder.protocol import CellJob, Job
 from autograder.results import ERROR, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, ItemResult, SubmissionResult, WrittenItem
 
 
@@ -80,8 +81,14 @@ def _named_assignment(notebook: Path, known: list[str]) -> str | None:
 
 
 def grade_paths(paths: list[Path], assignment: str | None = None, workers: int = 2,
-                limits: sandbox.Limits | None = None, hide: list[Path] | None = None) -> list[SubmissionResult]:
-    """Grade every notebook under ``paths``; one result per notebook, in the order found."""
+                limits: sandbox.Limits | None = None, hide: list[Path] | None = None,
+                launcher: launchers.Launcher | None = None) -> list[SubmissionResult]:
+    """Grade every notebook under ``paths``; one result per notebook, in the order found.
+
+    ``launcher`` is what each worker starts inside; by default the strongest the machine offers, and
+    ``launchers.IsolationUnavailable`` where it offers none (pass ``launchers.NoIsolation()`` to opt out).
+    """
+    launcher = launcher or launchers.choose()
     submissions = discover(paths, assignment)
     releases = {name: prepare.template(name) for name in {s.assignment for s in submissions}}
     limits = limits or sandbox.Limits()
@@ -93,7 +100,7 @@ def grade_paths(paths: list[Path], assignment: str | None = None, workers: int =
     def grade_one(submission: Submission) -> SubmissionResult:
         slot = slots.get()
         try:
-            return grade_notebook(submission, releases[submission.assignment], slot, limits, hide)
+            return grade_notebook(submission, releases[submission.assignment], slot, limits, hide, launcher)
         finally:
             slots.put(slot)
 
@@ -102,8 +109,9 @@ def grade_paths(paths: list[Path], assignment: str | None = None, workers: int =
 
 
 def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandbox.Limits | None = None,
-                   hide: list[Path] | None = None) -> SubmissionResult:
+                   hide: list[Path] | None = None, launcher: launchers.Launcher | None = None) -> SubmissionResult:
     """Grade one submission against its assignment's release notebook, in worker slot ``slot``."""
+    launcher = launcher or launchers.choose()
     start = time.monotonic()
     result = SubmissionResult(submission.student, submission.assignment, submission.shown_as)
     try:
@@ -115,18 +123,16 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
         result.notices.append(str(invalid))
         result.seconds = time.monotonic() - start
         return result
-    job = {"assignment": submission.assignment,
-           "cells": [{"source": c.source, "kind": c.kind, "name": c.name} for c in program.cells],
-           "items": [item.grade_id for item in program.items if item.attempted],
-           "visible_checks": {item.grade_id: item.visible_checks for item in program.items}}
-    outcome = sandbox.run(job, submission.path, slot, limits or sandbox.Limits(), hide or [])
+    job = Job(submission.assignment, [CellJob(c.source, c.kind, c.name) for c in program.cells],
+              [item.grade_id for item in program.items if item.attempted],
+              {item.grade_id: item.visible_checks for item in program.items})
+    outcome = sandbox.run(job, submission.path, slot, limits or sandbox.Limits(), hide or [], launcher)
     result.items = [_item_result(item, outcome) for item in program.items]
     result.written = [WrittenItem(w.grade_id, w.points, w.answered) for w in program.written]
     result.notices = program.notices + outcome.notices + [
         f"{program.cells[index].name} raised {error}" for index, error in outcome.cell_errors
     ]
-    if outcome.isolation:
-        result.notices.append("Isolation: " + "; ".join(outcome.isolation) + ".")
+    result.isolation = outcome.isolation.to_dict() if outcome.isolation is not None else None
     result.seconds = round(time.monotonic() - start, 2)
     return result
 
@@ -141,12 +147,12 @@ def _item_result(item: prepare.Item, outcome: sandbox.Outcome) -> ItemResult:
             + "), so it cannot be graded automatically; your instructor will look at it."])
     if item.grade_id in outcome.broken_items:
         return ItemResult(item.grade_id, 0.0, item.points, ERROR, [outcome.broken_items[item.grade_id]])
-    fraction, messages = outcome.items[item.grade_id]
-    points = points_earned(fraction, item.points)
-    status = PASSED if fraction >= 1 else PARTIAL if fraction > 0 else FAILED
-    if all("not attempted" in message for message in messages) and messages:
+    graded = outcome.items[item.grade_id]
+    points = points_earned(graded.fraction, item.points)
+    status = PASSED if graded.fraction >= 1 else PARTIAL if graded.fraction > 0 else FAILED
+    if graded.not_attempted:
         status = NOT_ATTEMPTED
-    return ItemResult(item.grade_id, points, item.points, status, messages)
+    return ItemResult(item.grade_id, points, item.points, status, graded.messages)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,9 +163,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", choices=assignments())
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("reports"))
+    parser.add_argument("--isolation", choices=launchers.CHOICES, default="auto",
+                        help="what each submission runs inside (default: the strongest this machine offers)")
+    parser.add_argument("--no-isolation", action="store_true",
+                        help="grade without a sandbox where none can be had; printed and recorded in every report")
+    parser.add_argument("--limits", default="", metavar="NAME=VALUE,...",
+                        help="change limits, e.g. cell=60,wall=300 (seconds) or memory=4294967296 (bytes)")
     args = parser.parse_args(argv)
     try:
-        results = grade_paths(args.paths, args.assignment, args.workers, hide=[args.out.resolve()])
+        launcher = launchers.choose(args.isolation, no_isolation=args.no_isolation)
+        chosen_limits = limits.parse(args.limits)
+    except launchers.IsolationUnavailable as refusal:
+        print(f"python -m autograder.grade: {refusal}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        results = grade_paths(args.paths, args.assignment, args.workers, chosen_limits, hide=[args.out.resolve()],
+                              launcher=launcher)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     by_assignment: dict[str, list[SubmissionResult]] = {}
@@ -168,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     for assignment, group in sorted(by_assignment.items()):
         reports.write_all(group, args.out / assignment)
         print(f"{assignment}\n{reports.score_table(group)}\n")
+    print(reports.isolation_summary(results))
     print(f"Reports in {args.out}/ASSIGNMENT/: report.json, gradebook.csv, junit.xml, gradescope/STUDENT/results.json; "
           f"feedback in {args.out}/ASSIGNMENT/feedback/STUDENT.html (and .md).")
     return 0

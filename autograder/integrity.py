@@ -16,6 +16,10 @@ PROTECTED = ("autograder", "reglab", "torch.nn", "torch.optim", "torch.testing",
              "matplotlib.axes", "matplotlib.pyplot", "matplotlib.lines", "builtins", "copy", "math",
              "functools", "inspect", "collections", "random", "warnings")
 PROTECTED_EXACT = ("torch",)  # only the top-level namespace of this one; its submodules are too many to scan
+# State that legitimate code replaces: ``warnings.catch_warnings`` swaps in a new filter list and puts the old
+# one back on exit, so code stopped at a time limit inside such a block leaves a new list behind. The checks
+# set their own filters, so no answer gains anything by changing these.
+MUTABLE_STATE = frozenset({"warnings.filters", "warnings._filters_version"})
 
 
 def _is_protected(name: str) -> bool:
@@ -51,4 +55,5 @@ def snapshot() -> dict[str, tuple]:
 def changes(before: dict[str, tuple], after: dict[str, tuple] | None = None) -> list[str]:
     """The protected names whose object or code changed, or that disappeared, since ``before``."""
     after = snapshot() if after is None else after
-    return sorted(name for name, fingerprint in before.items() if after.get(name) != fingerprint)
+    return sorted(name for name, fingerprint in before.items()
+                  if after.get(name) != fingerprint and name not in MUTABLE_STATE)

@@ -132,6 +132,8 @@ def _summary(results: list[SubmissionResult]) -> dict:
         "max_points": max(result.max_points for result in results),
         "written_max_points": max(result.written_points for result in results),
         "item_means": {grade_id: mean(points) for grade_id, points in item_points.items()},
+        "isolation": sorted({result.isolation["launcher"] for result in results if result.isolation}),
+        "graded_without_isolation": sum(bool(result.isolation and result.isolation["opt_out"]) for result in results),
     }
 
 
@@ -180,6 +182,28 @@ def write_csv(results: list[SubmissionResult], path) -> Path:
     return path
 
 
+def isolation_summary(results: list[SubmissionResult]) -> str:
+    """What the submissions ran inside, for the instructor's console: one line per distinct sandbox, and a
+    warning above them when any was graded with --no-isolation."""
+    kinds: dict[str, int] = {}
+    for result in results:
+        if result.isolation:
+            line = _isolation_line(result.isolation)
+            kinds[line] = kinds.get(line, 0) + 1
+    lines = [f"Isolation ({count} submission{'s' * (count != 1)}): {line}" for line, count in kinds.items()]
+    if any(result.isolation and result.isolation["opt_out"] for result in results):
+        lines.insert(0, "WARNING: graded WITHOUT isolation (--no-isolation): submissions could read and change "
+                        "anything this user can. Every report records it.")
+    return "\n".join(lines)
+
+
+def _isolation_line(isolation: dict) -> str:
+    if isolation["opt_out"]:
+        return "none (--no-isolation); limits: " + "; ".join(isolation["limits"])
+    return (f"{isolation['launcher']}: {', '.join(isolation['namespaces'])} namespaces; {isolation['filesystem']}; "
+            + "; ".join(isolation["limits"] + isolation["applied"]))
+
+
 def score_table(results: list[SubmissionResult]) -> str:
     """The table the CLI prints after grading: each item's points, the autograded total / max, and the
     points that are left to grade by hand. Plain text, numbers right-aligned, at most 2 decimals."""
@@ -210,6 +234,10 @@ def _testsuite(result: SubmissionResult) -> ET.Element:
                        failures=str(sum(case.find("failure") is not None for case in cases)),
                        errors=str(sum(case.find("error") is not None for case in cases)),
                        time=f"{result.seconds:.3f}")
+    if result.isolation:  # what the submission ran inside, for whoever reads the CI's test report
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name="isolation", value=_isolation_line(result.isolation))
+        ET.SubElement(properties, "property", name="isolation.opt_out", value=str(result.isolation["opt_out"]).lower())
     suite.extend(cases)
     if result.notices:
         ET.SubElement(suite, "system-out").text = "\n".join(result.notices)

@@ -41,6 +41,9 @@ class SubmissionResult:
     # whole-submission messages: changed locked cells, cells that failed or timed out, crashes, invalid files
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time spent grading it
+    # what its code ran inside (``launchers.Isolation.to_dict``): for the instructor's reports, never the
+    # student's feedback; None when none of its code ran (a file that is not a notebook)
+    isolation: dict | None = None
 
     @property
     def points(self) -> float:
@@ -57,3 +60,11 @@ class SubmissionResult:
     def to_dict(self) -> dict:
         return {**asdict(self), "points": self.points, "max_points": self.max_points,
                 "written_points": self.written_points}
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> "SubmissionResult":
+        """The inverse of ``to_dict`` (a submission of report.json)."""
+        derived = ("points", "max_points", "written_points")
+        fields = {key: value for key, value in fields.items() if key not in derived}
+        return cls(**{**fields, "items": [ItemResult(**item) for item in fields["items"]],
+                      "written": [WrittenItem(**item) for item in fields["written"]]})

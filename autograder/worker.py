@@ -1,22 +1,39 @@
 """The grading process of one submission, started by ``autograder.sandbox``; never run by hand.
 
-Order matters: everything the checks need is imported while the process can
-still be trusted; then, where the OS allows, the kit's files are hidden and
-root's privileges dropped; only then does student code run, cell by cell in a
-real IPython shell, followed by each item's hidden checks. Every step is
-reported to the parent as a signed line on a pipe, so that whatever happens
-later (a crash, a hang, a forged line), what was graded is kept.
+It starts inside whatever the launcher (``autograder.launchers``) set up. Order
+matters: the hidden checks are imported from source text sent in the job (their
+files are not on this file system) and everything they need is imported while
+the process can still be trusted; then the text is dropped and, under root's
+own namespaces, the kit's secret files are covered and root's privileges
+dropped; only then does student code run, cell by cell in a real IPython
+shell, followed by each item's hidden checks. Every step is reported to the
+parent as a signed line on a pipe (``autograder.protocol``), so that whatever
+happens later (a crash, a hang, a forged line), what was graded is kept.
 """
 
 import ctypes
-import hashlib
-import hmac
+import dataclasses
 import importlib
-import json
 import os
 import resource
 import signal
 import sys
+import threading
+import time
+
+from autograder import hidden_import
+from autograder.protocol import (
+    CellDone,
+    CellStarted,
+    Done,
+    Event,
+    Isolated,
+    ItemDone,
+    ItemStarted,
+    Job,
+    Tampered,
+    signed_line,
+)
 
 TRUSTED_IMPORTS = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "matplotlib.pyplot",
                    "matplotlib_inline.backend_inline", "reglab", "autograder.checks", "autograder.integrity",
@@ -29,21 +46,66 @@ class GradingTimeout(BaseException):
     """Raised in student code that outlives its time; BaseException so that `except Exception` cannot catch it."""
 
 
+class TooManyProcesses(GradingTimeout):
+    """Raised in student code whose processes the guard had to kill (a fork bomb)."""
+
+
+_process_storm = threading.Event()
+_storms = [0]  # kills by the guard since the current cell or item started (reset by the main thread)
+STORMS_TO_STOP = 3  # a cell that keeps starting processes after that many kills is a fork bomb: stop it
+
+
+def _guard_processes(limit: int) -> None:
+    """In the sandbox's own pid namespace: whenever more than ``limit`` processes run, kill every one but the
+    worker, and stop the cell or item that keeps starting them. A fork bomb then costs its own answer a
+    moment instead of starving every other submission on the machine of CPU until its time limit."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.1)
+            if sum(name.isdigit() for name in os.listdir("/proc")) <= limit:
+                continue
+            os.kill(-1, signal.SIGKILL)  # in a pid namespace: every process in it but this one and its init
+            _reap_children()
+            _storms[0] += 1
+            if _storms[0] >= STORMS_TO_STOP:
+                _process_storm.set()
+                signal.setitimer(signal.ITIMER_REAL, 0.001)  # the alarm handler raises TooManyProcesses
+
+    threading.Thread(target=watch, name="process-guard", daemon=True).start()
+
+
+def _reap_children() -> None:
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
 def main() -> int:
     channel = os.fdopen(int(sys.argv[1]), "w", buffering=1)
-    job = json.loads(sys.stdin.read())
+    job = Job.from_json(sys.stdin.read())
     sys.stdin.close()
-    emit = _signer(channel, bytes.fromhex(job.pop("key")))
+    emit = _signer(channel, bytes.fromhex(job.key))
+    hidden_import.install(job.hidden_sources)  # the check files are not on this file system
     for module in TRUSTED_IMPORTS:
         importlib.import_module(module)
     import torch
 
     torch.set_num_threads(1)
     _prime_optimizers(torch)
-    importlib.import_module(f"autograder.checks.{job['assignment']}")
-    emit({"event": "isolation", "applied": _isolate(job)})
+    importlib.import_module(f"autograder.checks.{job.assignment}")
+    hidden_import.forget()
+    job = dataclasses.replace(job, key="", hidden_sources={})  # nothing secret stays reachable from here on
+    emit(Isolated(_isolate(job) if job.isolate_self else []))
+    if job.own_pid_namespace and os.getpid() in (1, 2):  # kill(-1) is safe only where the namespace is ours
+        # the launcher left room for the user's other tasks; inside its own user namespace the count is ours
+        resource.setrlimit(resource.RLIMIT_NPROC, (job.max_processes, job.max_processes))
+        _guard_processes(job.max_processes // 2)
     _grade(job, emit)
-    emit({"event": "done"})
+    emit(Done())
     channel.flush()
     os._exit(0)  # skip interpreter teardown: student objects' __del__ methods get no last word
 
@@ -60,36 +122,39 @@ def _prime_optimizers(torch) -> None:
 
 
 def _signer(channel, key: bytes):
-    """A function that writes one event as a JSON line followed by its HMAC."""
+    """A function that writes one event as a signed line; in a process that student code forked off the
+    worker it ends that process instead, so a copy of the worker cannot report twice."""
+    worker = os.getpid()
 
-    def emit(event: dict) -> None:
-        payload = json.dumps(event, sort_keys=True)
-        channel.write(f"{payload}\t{hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()}\n")
+    def emit(event: Event) -> None:
+        if os.getpid() != worker:
+            os._exit(0)
+        channel.write(signed_line(event, key))
 
     return emit
 
 
-def _isolate(job: dict) -> list[str]:
-    """Hide the kit's files and fence in the file system where the OS allows; return what was applied."""
-    if os.geteuid() != 0:
-        return []
+def _isolate(job: Job) -> list[str]:
+    """Root's own namespaces (``launchers.RootNamespaces``): hide the kit's secret files and fence in the file
+    system, now that everything is imported; return what was applied. Fails closed: a step that does not
+    take ends the worker before any student code runs, and the grader reports that it could not start."""
     applied = []
     libc = ctypes.CDLL(None, use_errno=True)
     # the sandbox started this process in its own mount namespace; keep mounts from leaking out of it
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return applied
-    hidden = [path for path in job["hide"] if os.path.exists(path) and _hide(libc, path)]
-    if hidden:
-        applied.append(f"hid {len(hidden)} paths of the kit and the course")
-    if job["uid"] is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (job["max_processes"], job["max_processes"]))
+        raise OSError(ctypes.get_errno(), "cannot make the mount namespace private")
+    missed = [path for path in job.hide if os.path.exists(path) and not _hide(libc, path)]
+    if missed:
+        raise OSError(ctypes.get_errno(), f"cannot hide {missed[0]}")
+    applied.append(f"hid {len(job.hide)} paths of the kit and the course")
+    if job.drop_to_uid is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (job.max_processes, job.max_processes))
         os.setgroups([])
-        os.setgid(job["uid"])
-        os.setuid(job["uid"])
-        applied.append(f"runs as uid {job['uid']}")
+        os.setgid(job.drop_to_uid)
+        os.setuid(job.drop_to_uid)
+        applied.append(f"runs as uid {job.drop_to_uid}")
     else:  # Python is not readable by other users here: stay root, but in a read-only world
         _read_only_except_scratch(libc)
-        applied.append("file system read-only except a scratch folder")
     return applied
 
 
@@ -99,7 +164,12 @@ def _read_only_except_scratch(libc) -> None:
         mount_points = [line.split()[4] for line in mountinfo]
     for mount_point in mount_points:  # some (proc, sysfs) refuse; they hold nothing to delete
         libc.mount(b"none", mount_point.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
-    libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", 0, b"size=256m,mode=0700")
+    if libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", 0, b"size=256m,mode=0700") != 0:
+        raise OSError(ctypes.get_errno(), "cannot mount the scratch folder")
+    kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    writable = [path for path in ("/", kit, os.path.dirname(scratch)) if os.access(path, os.W_OK)]
+    if writable:  # access() answers EROFS on a read-only mount, even to root
+        raise OSError(f"{writable[0]} is still writable")
     os.chdir(scratch)  # the fresh tmpfs, not the directory it now covers
 
 
@@ -110,7 +180,7 @@ def _hide(libc, path: str) -> bool:
     return libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None) == 0
 
 
-def _grade(job: dict, emit) -> None:
+def _grade(job: Job, emit) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
     from autograder import integrity
@@ -118,6 +188,8 @@ def _grade(job: dict, emit) -> None:
 
     def on_alarm(signum, frame):
         signal.setitimer(signal.ITIMER_REAL, 1.0)  # keep interrupting a `bare except:` that swallowed it
+        if _process_storm.is_set():
+            raise TooManyProcesses()
         raise GradingTimeout()
 
     class GradingShell(InteractiveShell):
@@ -127,55 +199,62 @@ def _grade(job: dict, emit) -> None:
     signal.signal(signal.SIGALRM, on_alarm)
     shell = GradingShell.instance()
     before = None
-    for index, cell in enumerate(job["cells"]):
-        if index in job["skip_cells"]:
+    for index, cell in enumerate(job.cells):
+        if index in job.skip_cells:
             continue
-        if before is None and cell["kind"] != "provided":
+        if before is None and cell.kind != "provided":
             before = integrity.snapshot()  # after the provided set-up code, before any student code
-        emit({"event": "cell", "index": index, "state": "start"})
-        error = _run_cell(shell, cell["source"], job["cell_seconds"])
-        emit({"event": "cell", "index": index, "state": "done", "error": error})
+        emit(CellStarted(index))
+        emit(CellDone(index, _run_cell(shell, cell.source, job.cell_seconds)))
     before = before or integrity.snapshot()
-    for item in job["items"]:
+    for item in job.items:
         changed = integrity.changes(before)
         if changed:
-            emit({"event": "tampered", "names": changed[:20]})
+            emit(Tampered(changed[:20]))
             return
-        emit({"event": "item", "grade_id": item, "state": "start"})
-        visible_error = _run_cell(shell, job["visible_checks"][item], job["item_seconds"])
+        emit(ItemStarted(item))
+        visible_error = _run_cell(shell, job.visible_checks[item], job.item_seconds)
         if visible_error is not None:  # as in nbgrader: a failing visible check costs the item's points
-            emit({"event": "item", "grade_id": item, "state": "done", "fraction": 0.0,
-                  "messages": [f"a visible check failed: {visible_error}"]})
+            emit(ItemDone(item, 0.0, [f"a visible check failed: {visible_error}"]))
             continue
+        _storms[0] = 0
         try:
-            signal.setitimer(signal.ITIMER_REAL, job["item_seconds"])
-            result = run_checks(job["assignment"], item, shell.user_ns)
-            fraction, messages = result.fraction, [m[:MESSAGE_LIMIT * 2] for m in result.messages]
-        except GradingTimeout:
-            fraction, messages = 0.0, [f"grading {item} took longer than {job['item_seconds']:g} s: "
-                                       "is there an endless loop?"]
+            signal.setitimer(signal.ITIMER_REAL, job.item_seconds)
+            result = run_checks(job.assignment, item, shell.user_ns)
+            done = ItemDone(item, result.fraction, [m[:MESSAGE_LIMIT * 2] for m in result.messages],
+                            result.not_attempted)
+        except GradingTimeout as stopped:
+            done = ItemDone(item, 0.0, [_stopped(stopped, f"grading {item}", job.item_seconds)])
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        emit({"event": "item", "grade_id": item, "state": "done", "fraction": fraction, "messages": messages})
+        emit(done)
     changed = integrity.changes(before)
     if changed:
-        emit({"event": "tampered", "names": changed[:20]})
+        emit(Tampered(changed[:20]))
+
+
+def _stopped(stopped: GradingTimeout, what: str, seconds: float) -> str:
+    _process_storm.clear()
+    if isinstance(stopped, TooManyProcesses):
+        return f"{what} started too many processes; they were killed and it was stopped"
+    return f"{what} took longer than {seconds:g} s and was stopped: is there an endless loop?"
 
 
 def _run_cell(shell, source: str, seconds: float) -> str | None:
     """Run one cell; return None, or a one-line account of its error."""
+    _storms[0] = 0
     try:
         signal.setitimer(signal.ITIMER_REAL, seconds)
         result = shell.run_cell(source, store_history=False, silent=True)
-    except GradingTimeout:  # raised outside IPython's own handler
-        return f"the cell took longer than {seconds:g} s and was stopped"
+    except GradingTimeout as stopped:  # raised outside IPython's own handler
+        return _stopped(stopped, "the cell", seconds)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     error = result.error_before_exec or result.error_in_exec
     if error is None:
         return None
     if isinstance(error, GradingTimeout):
-        return f"the cell took longer than {seconds:g} s and was stopped"
+        return _stopped(error, "the cell", seconds)
     return f"{type(error).__name__}: {str(error)[:MESSAGE_LIMIT]}"
 
 

@@ -1,6 +1,9 @@
-"""Shared fixtures: the repository's paths, offline data, and executed notebooks."""
+"""Shared fixtures: the repository's paths, offline data, executed notebooks, a copy of the kit to attack;
+and a guard that fails the run if anything changed the checkout."""
 
+import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,52 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 def pytest_configure(config):
     torch.set_num_threads(1)
+
+
+def _checkout_fingerprint() -> dict[str, str]:
+    """A hash of every file git tracks or would track (untracked, not ignored), by path; "gone" if deleted."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    fingerprint = {}
+    for name in filter(None, listed):
+        path = ROOT / name
+        fingerprint[name] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "gone"
+    return fingerprint
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_CHECKOUT] = _checkout_fingerprint()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No test, and no grading run a test starts, may touch the checkout: fail the run if one did."""
+    before = session.config.stash.get(_CHECKOUT, None)
+    if before is None:
+        return
+    after = _checkout_fingerprint()
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    if changed:
+        print(f"\nThe test run changed the checkout at {ROOT}: {', '.join(changed[:20])}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_CHECKOUT = pytest.StashKey[dict]()
+KIT_PARTS = ("autograder", "reglab", "release", "source", "solutions", "tests", "examples", "nbgrader_config.py",
+             "README.md", "pyproject.toml")
+
+
+@pytest.fixture(scope="session")
+def kit_copy(tmp_path_factory) -> Path:
+    """A copy of the kit to grade with where a submission attacks the kit: its secrets, its files."""
+    copy = tmp_path_factory.mktemp("kit") / "reglab"
+    copy.mkdir()
+    for name in KIT_PARTS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy(source, copy / name)
+    return copy
 
 
 @pytest.fixture(autouse=True)

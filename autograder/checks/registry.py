@@ -32,6 +32,7 @@ class CheckResult:
     fraction: float  # of the item's points, in [0, 1]
     passed: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # one per failed check, for the student
+    not_attempted: bool = False  # every check that failed met the answer's stub (NotImplementedError)
 
 
 _REGISTRY: dict[str, dict[str, list[Check]]] = {}
@@ -66,6 +67,7 @@ def run_checks(assignment: str, grade_id: str, namespace: dict) -> CheckResult:
         raise KeyError(f"no hidden checks for {assignment}/{grade_id}")
     result = CheckResult(grade_id, 0.0)
     earned = 0.0
+    failed = stubbed = 0
     for item_check in item_checks:
         try:
             # nbgrader gives zero to a test cell that writes to stderr. Checks run in the student's
@@ -75,10 +77,13 @@ def run_checks(assignment: str, grade_id: str, namespace: dict) -> CheckResult:
                 warnings.simplefilter("ignore")
                 item_check.run(namespace)
         except CheckFailed as failure:
+            failed += 1
             result.messages.append(str(failure))
         except NotImplementedError:
+            failed, stubbed = failed + 1, stubbed + 1
             result.messages.append(f"{grade_id}: not attempted (the answer still raises NotImplementedError).")
         except Exception as error:  # an answer that crashes is wrong, and says how it crashed
+            failed += 1
             where = traceback.extract_tb(error.__traceback__)[-1]
             result.messages.append(
                 f"{type(error).__name__}: {error} (while checking {item_check.name.replace('_', ' ')},"
@@ -89,6 +94,7 @@ def run_checks(assignment: str, grade_id: str, namespace: dict) -> CheckResult:
             result.passed.append(item_check.name)
     total = sum(item_check.weight for item_check in item_checks)
     result.fraction = earned / total if total else 0.0
+    result.not_attempted = failed > 0 and stubbed == failed
     # one wrong answer can fail several checks for the same reason: say it once
     result.messages = list(dict.fromkeys(result.messages))
     return result
