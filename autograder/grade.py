@@ -118,8 +118,9 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
         program = prepare.build_program(prepare.read_submission(submission.path), submission.assignment, release)
     except prepare.InvalidSubmission as invalid:
         program = prepare.build_program(prepare.nbformat.v4.new_notebook(), submission.assignment, release)
-        result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [str(invalid)]) for item in program.items]
-        result.written = [WrittenItem(w.grade_id, w.points, False) for w in program.written]
+        result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [str(invalid)], item.label)
+                        for item in program.items]
+        result.written = [WrittenItem(w.grade_id, w.points, False, w.label) for w in program.written]
         result.notices.append(str(invalid))
         result.seconds = time.monotonic() - start
         return result
@@ -128,7 +129,7 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
               {item.grade_id: item.visible_checks for item in program.items})
     outcome = sandbox.run(job, submission.path, slot, limits or sandbox.Limits(), hide or [], launcher)
     result.items = [_item_result(item, outcome) for item in program.items]
-    result.written = [WrittenItem(w.grade_id, w.points, w.answered) for w in program.written]
+    result.written = [WrittenItem(w.grade_id, w.points, w.answered, w.label) for w in program.written]
     result.notices = program.notices + outcome.notices + [
         f"{program.cells[index].name} raised {error}" for index, error in outcome.cell_errors
     ]
@@ -140,19 +141,19 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
 def _item_result(item: prepare.Item, outcome: sandbox.Outcome) -> ItemResult:
     if not item.attempted:
         return ItemResult(item.grade_id, 0.0, item.points, NOT_ATTEMPTED,
-                          [f"{item.grade_id}: not attempted (the answer cell still holds the stub)."])
+                          [f"{item.grade_id}: not attempted (the answer cell still holds the stub)."], item.label)
     if outcome.tampered:
         return ItemResult(item.grade_id, 0.0, item.points, ERROR, [
             "Your code replaced part of a library the grader relies on (" + ", ".join(outcome.tampered[:5])
-            + "), so it cannot be graded automatically; your instructor will look at it."])
+            + "), so it cannot be graded automatically; your instructor will look at it."], item.label)
     if item.grade_id in outcome.broken_items:
-        return ItemResult(item.grade_id, 0.0, item.points, ERROR, [outcome.broken_items[item.grade_id]])
+        return ItemResult(item.grade_id, 0.0, item.points, ERROR, [outcome.broken_items[item.grade_id]], item.label)
     graded = outcome.items[item.grade_id]
     points = points_earned(graded.fraction, item.points)
     status = PASSED if graded.fraction >= 1 else PARTIAL if graded.fraction > 0 else FAILED
     if graded.not_attempted:
         status = NOT_ATTEMPTED
-    return ItemResult(item.grade_id, points, item.points, status, graded.messages)
+    return ItemResult(item.grade_id, points, item.points, status, graded.messages, item.label)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         reports.write_all(group, args.out / assignment)
         print(f"{assignment}\n{reports.score_table(group)}\n")
     print(reports.isolation_summary(results))
-    print(f"Reports in {args.out}/ASSIGNMENT/: report.json, gradebook.csv, junit.xml, gradescope/STUDENT/results.json; "
-          f"feedback in {args.out}/ASSIGNMENT/feedback/STUDENT.html (and .md).")
+    print(f"Reports: {reports.listing(f'{args.out}/ASSIGNMENT')}")
     return 0
 
 

@@ -7,6 +7,7 @@ and cells tagged ``experiment`` do not run at all. Cells the student added
 run where the student put them, since answers may use them.
 """
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from nbgrader.utils import compute_checksum
 from autograder.course import ROOT
 
 EXPERIMENT_TAG = "experiment"
+SECTION_HEADING = re.compile(r"^#{1,3}\s+(\d+(?:\.\d+)*)\b")  # "## 3.2 Weight decay"
+QUESTION_LETTER = re.compile(r"\*\*\(([a-z])\)")  # "**(a) Complete ..."
 PROVIDED, ANSWER, ADDED = "provided", "answer", "added"
 
 
@@ -36,6 +39,7 @@ class Item:
     points: float
     attempted: bool
     visible_checks: str  # the released test cell: nbgrader gives zero when these asserts fail
+    label: str = ""  # "3.2 (a)": the question as the notebook numbers it
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Written:
     grade_id: str
     points: float
     answered: bool
+    label: str = ""
 
 
 @dataclass
@@ -82,6 +87,24 @@ def _source(cell) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
+def question_labels(release: nbformat.NotebookNode) -> dict[str, str]:
+    """Each graded cell's question as the notebook shows it to the student: the number of the last section
+    heading ("## 3.2 ...") and the last bold question letter ("**(a)") above it, as "3.2 (a)"."""
+    section, letter, labels = "", "", {}
+    for cell in release.cells:
+        nbgrader = _nbgrader(cell)
+        if cell.get("cell_type") == "markdown" and not nbgrader.get("solution"):
+            for line in _source(cell).splitlines():
+                heading = SECTION_HEADING.match(line)
+                if heading:
+                    section, letter = heading.group(1), ""
+                letter = next(reversed(QUESTION_LETTER.findall(line)), letter)
+        grade_id = nbgrader.get("grade_id")
+        if grade_id and (nbgrader.get("grade") or nbgrader.get("solution")):
+            labels[grade_id] = f"{section} ({letter})" if letter else section
+    return labels
+
+
 def build_program(submission: nbformat.NotebookNode, assignment: str, release: nbformat.NotebookNode) -> Program:
     program = Program(assignment)
     released = {_nbgrader(cell)["grade_id"]: cell for cell in release.cells if _nbgrader(cell).get("grade_id")}
@@ -103,6 +126,9 @@ def build_program(submission: nbformat.NotebookNode, assignment: str, release: n
         for number, source in added_before.get(grade_id, []):
             program.cells.append(Cell(source, ADDED, f"cell {number}"))
         _add_released_cell(program, grade_id, released_cell, student_cells.get(grade_id), released)
+    labels = question_labels(release)
+    for graded in [*program.items, *program.written]:  # a test cell is labelled as its answer is
+        graded.label = labels.get(f"{graded.grade_id}_answer", labels.get(graded.grade_id, ""))
     for number, source in pending:  # cells added after the last released one
         program.cells.append(Cell(source, ADDED, f"cell {number}"))
     return program

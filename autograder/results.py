@@ -20,6 +20,7 @@ class ItemResult:
     max_points: float
     status: str  # one of STATUSES
     messages: list[str] = field(default_factory=list)  # for the student: what failed, never the check's code
+    label: str = ""  # the question as the notebook numbers it, "3.2 (a)"; "" where it numbers none
 
 
 @dataclass
@@ -29,6 +30,7 @@ class WrittenItem:
     grade_id: str
     max_points: float
     answered: bool  # False while the cell still holds the release's stub
+    label: str = ""  # the question as the notebook numbers it, "3.2 (e)"
 
 
 @dataclass

@@ -3,6 +3,7 @@
 import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
 
 import jsonschema
 import pandas as pd
@@ -294,6 +295,18 @@ def test_write_all_writes_every_file_inside_out_dir(results, tmp_path):
         assert path == tmp_path / "out" / relative and path.is_file()
 
 
+def test_every_registered_format_is_written_and_documented(results, tmp_path):
+    """Does write_all write one file per registered format (and student), and does the README's table of
+    report files name each format, so that adding a format in one module is enough and cannot go unlisted?"""
+    paths = reports.write_all(results, tmp_path / "out")
+    expected = {report.path.format(student=result.student) for report in reports.FORMATS for result in results}
+    assert set(paths) == expected
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = [line for line in readme.splitlines() if line.startswith("| `")]
+    for report in reports.FORMATS:
+        assert any(f"`{report.path.replace('{student}', 'STUDENT')}`" in line for line in table), report.path
+
+
 @pytest.mark.parametrize("student", [
     "../evil", "../../../evil", "..", "a/../../evil", "a/b", "/tmp/evil", "..\\evil", "C:evil", "", "bad\x00id",
 ])
@@ -370,3 +383,20 @@ def test_junit_schema_rejects_a_wrong_document(xpath, spoil, tmp_path):
     spoil(root.find(xpath))
     with pytest.raises(xmlschema.XMLSchemaValidationError):
         schema.validate(root)
+
+
+def test_feedback_names_items_by_their_question(tmp_path):
+    """Does the student see each item as the notebook numbers its question ("3.2 (a) build_optimizer")?"""
+    result = submission("fay", [ItemResult("build_optimizer", 0, 1, FAILED, ["wrong"], label="3.2 (a)")])
+    markdown, markup = feedback(result, tmp_path)
+    assert "3.2 (a) build_optimizer" in Page(markup).text
+    assert r"### 3\.2 (a) build\_optimizer" in markdown.splitlines()  # escaped: "3." could start a list
+
+
+def test_question_labels_follow_the_notebook():
+    """Are the labels read from the release's section headings and bold question letters?"""
+    from autograder import prepare
+
+    labels = prepare.question_labels(prepare.template("regularization"))
+    assert labels["build_optimizer"] == "3.2 (a)" and labels["q3_2_e"] == "3.2 (e)"
+    assert labels["grid_size_answer"] == "3.5 (c)"
