@@ -18,6 +18,8 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[instructor,test]"
+	@# the instructor side (autograder/, bench/) is not in the distribution: put the checkout on the path
+	$(BIN)/python -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'reglab-kit.pth').write_text(str(pathlib.Path.cwd()) + '\n')"
 	$(BIN)/python -c "import torch, torchvision, nbgrader; print('installed torch', torch.__version__, 'torchvision', torchvision.__version__, 'nbgrader', nbgrader.__version__)"
 	touch $@
 

@@ -1,17 +1,40 @@
-"""The nbgrader course: its configuration and running nbgrader's converters in-process."""
+"""The course: which assignments it has, where each one's notebooks live, and its nbgrader configuration.
+
+Where things are is answered here, cheaply (the grader and the tests ask often); nbgrader itself is imported
+only by the functions that configure or run it.
+"""
 
 import os
 import sys
 from pathlib import Path
 
-from nbgrader.coursedir import CourseDirectory
-from traitlets.config.loader import PyFileConfigLoader
-
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def assignments(root: Path = ROOT) -> list[str]:
+    """The assignment ids: the folders of ``source/`` that hold a notebook."""
+    return sorted(p.parent.name for p in (root / "source").glob("*/*.ipynb"))
+
+
+def source_notebook(assignment: str, root: Path = ROOT) -> Path:
+    """The instructor's notebook: solutions, visible and hidden tests, points."""
+    return root / "source" / assignment / f"{assignment}.ipynb"
+
+
+def release_notebook(assignment: str, root: Path = ROOT) -> Path:
+    """The student's notebook, as ``make release`` generates it."""
+    return root / "release" / assignment / f"{assignment}.ipynb"
+
+
+def solution_notebook(assignment: str, root: Path = ROOT) -> Path:
+    """The solutions without outputs, as ``make solutions`` generates them."""
+    return root / "solutions" / assignment / f"{assignment}.ipynb"
 
 
 def config(root: Path = ROOT, gradebook: Path | None = None, output_root: Path | None = None):
     """The course's ``nbgrader_config.py``, optionally redirected to another gradebook and output folder."""
+    from traitlets.config.loader import PyFileConfigLoader
+
     loaded = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     loaded.CourseDirectory.root = str(root)
     if gradebook is not None:
@@ -25,6 +48,8 @@ def config(root: Path = ROOT, gradebook: Path | None = None, output_root: Path |
 
 def run(converter_class, assignment: str, course_config, student: str | None = None) -> None:
     """Run one nbgrader converter (GenerateAssignment, Autograde, ...) for an assignment."""
+    from nbgrader.coursedir import CourseDirectory
+
     # nbgrader's gradebook runs the `alembic` command from PATH, which lacks the
     # virtual environment's bin/ when its python is called by full path
     bin_dir = str(Path(sys.executable).parent)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import launchers, limits, prepare, sandbox
-from autograder.build import assignments
 from autograder.checks import points_earned
+from autograder.course import assignments
 from autograder.protocol import CellJob, Job
 from autograder.results import ERROR, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, ItemResult, SubmissionResult, WrittenItem
 

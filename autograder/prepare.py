@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import compute_checksum
 
+from autograder import course
 from autograder.course import ROOT
 
 EXPERIMENT_TAG = "experiment"
@@ -60,7 +61,7 @@ class Program:
 
 
 def template(assignment: str, root: Path = ROOT) -> nbformat.NotebookNode:
-    return nbformat.read(str(root / "release" / assignment / f"{assignment}.ipynb"), as_version=4)
+    return nbformat.read(str(course.release_notebook(assignment, root)), as_version=4)
 
 
 def read_submission(path: Path) -> nbformat.NotebookNode:

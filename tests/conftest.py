@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import build, notebooks
+from autograder import course, notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = build.assignments()  # every folder of source/ with a notebook
+ASSIGNMENTS = course.assignments()  # every folder of source/ with a notebook
 # Tiny tensors train fastest on one thread, and one thread makes runs repeatable.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -94,7 +94,7 @@ def executed_solution(tmp_path_factory):
 
     def get(assignment: str):
         if assignment not in cache:
-            path = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+            path = course.solution_notebook(assignment)
             cache[assignment] = executed_copy(path, tmp_path_factory.mktemp(f"solution-{assignment}"))
         return cache[assignment]
 

@@ -71,10 +71,10 @@ def test_asking_for_an_assignment_nobody_handed_in_is_a_clear_error(tmp_path):
 
 def test_command_writes_one_report_folder_per_assignment(tmp_path, monkeypatch, capsys):
     """Does `python -m autograder.grade` print a table per assignment and keep each one's reports apart?"""
-    from autograder import build
+    from autograder import course
     from tests.conftest import ROOT
 
-    monkeypatch.setattr(grade, "assignments", build.assignments)  # the real ones, of source/
+    monkeypatch.setattr(grade, "assignments", course.assignments)  # the real ones, of source/
     examples = ROOT / "examples" / "submitted"
     assert grade.main([str(examples / "ada"), str(examples / "ben"), "--out", str(tmp_path), "--workers", "2"]) == 0
     printed = capsys.readouterr().out

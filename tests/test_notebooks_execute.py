@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from autograder import notebooks
-from tests.conftest import ASSIGNMENTS, ROOT
+from autograder import course, notebooks
+from tests.conftest import ASSIGNMENTS
 
 
 def _top_level_names(source: str) -> set[str]:
@@ -25,7 +25,7 @@ def _top_level_names(source: str) -> set[str]:
 
 def _names_defined_by_answers(assignment) -> set[str]:
     """Top-level names that the answer cells of the solutions define (functions, classes, constants)."""
-    notebook = notebooks.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    notebook = notebooks.read(course.solution_notebook(assignment))
     return {name for cell in notebook.cells if cell.cell_type == "code"
             and cell.metadata.get("nbgrader", {}).get("solution") for name in _top_level_names(cell.source)}
 
@@ -67,7 +67,7 @@ def test_release_notebook_fails_only_where_an_answer_is_missing(assignment, exec
         missing |= _top_level_names(source)
     assert unexpected == []
     failing = {error.grade_id for error in errors}
-    notebook = notebooks.read(ROOT / "release" / assignment / f"{assignment}.ipynb")
+    notebook = notebooks.read(course.release_notebook(assignment))
     independent = {notebooks.grade_id(cell) for cell in notebook.cells if cell.cell_type == "code"
                    and not cell.metadata.get("nbgrader", {}).get("grade")
                    and not cell.metadata.get("nbgrader", {}).get("solution")

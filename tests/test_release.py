@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import build, notebooks
+from autograder import build, course, notebooks
 from tests.conftest import ASSIGNMENTS, ROOT
 
 VOLATILE_CELL_FIELDS = ("id",)
@@ -31,11 +31,11 @@ def _tree(folder: Path) -> dict[str, object]:
 
 
 def _source(assignment):
-    return notebooks.read(ROOT / "source" / assignment / f"{assignment}.ipynb")
+    return notebooks.read(course.source_notebook(assignment))
 
 
 def _release(assignment):
-    return notebooks.read(ROOT / "release" / assignment / f"{assignment}.ipynb")
+    return notebooks.read(course.release_notebook(assignment))
 
 
 def _nbgrader(cell) -> dict:

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import nbformat
 import pytest
 
-from autograder import build, notebooks
+from autograder import course, notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER_SUFFIX = "_answer"  # the answer cell of item X has grade_id X_answer
@@ -45,7 +45,7 @@ def tables() -> dict:
     ALTERNATIVE_CORRECT (name -> answer cells), FAILING (name of a mistake -> the checks
     it must fail, space separated) and MIN_KNOWN_WRONG_PER_ITEM (grade_id -> count).
     """
-    return {assignment: importlib.import_module(f"{__name__}.{assignment}") for assignment in build.assignments()
+    return {assignment: importlib.import_module(f"{__name__}.{assignment}") for assignment in course.assignments()
             if importlib.util.find_spec(f"{__name__}.{assignment}") is not None}
 
 
@@ -82,11 +82,11 @@ def items_of(answers: dict[str, str]) -> list[str]:
 
 
 def release_path(assignment: str) -> Path:
-    return ROOT / "release" / assignment / f"{assignment}.ipynb"
+    return course.release_notebook(assignment)
 
 
 def _solutions_path(assignment: str) -> Path:
-    return ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    return course.solution_notebook(assignment)
 
 
 def _nbgrader(cell) -> dict:

@@ -1,7 +1,6 @@
 """The seed's training loop: ``fit``, its ``after_epoch`` protocol and the ``Stop`` marker."""
 
 import collections
-import contextlib
 import time
 
 import numpy as np
@@ -9,6 +8,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from tqdm.auto import tqdm
+
+from reglab._loop import cpu_threads, epoch_order, layer_statistics, use_fused_kernel
 
 
 class _StopMarker:
@@ -71,25 +72,14 @@ def fit(net: nn.Module, train: Dataset, validation: Dataset, optimizer: torch.op
     steps'``, ``'validation steps'``, ``'epochs'`` and ``'time'``.
     """
     device = torch.device(device) if device is not None else detect_device()
-    with _cpu_threads(threads if device.type == "cpu" else None):
+    with cpu_threads(threads if device.type == "cpu" else None):
         return _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, device, record_outputs,
                     progress)
 
 
-@contextlib.contextmanager
-def _cpu_threads(threads: int | None):
-    before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, device, record_outputs, progress):
     net = net.to(device)
-    _use_fused_kernel(optimizer)
+    use_fused_kernel(optimizer)
     history = collections.defaultdict(list)
     loaders = {"train": _batches(train, batch_size, shuffle=True),
                "validation": _batches(validation, batch_size, shuffle=False)}
@@ -151,7 +141,7 @@ def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, dev
                             optimizer.step()
                         steps += 1
                 epoch_stats[f"{phase} steps"] = steps
-                sums.update(_layer_statistics(phase, layers, raw[phase][:steps], counts[phase][:steps]))
+                sums.update(layer_statistics(phase, layers, raw[phase][:steps], counts[phase][:steps]))
                 for key, total in sums.items():
                     if key.startswith(phase):  # the mean over this phase's mini-batches
                         epoch_stats[key] = float(total) / max(steps, 1)
@@ -167,45 +157,6 @@ def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, dev
         for hook in hooks:  # the seed left its hooks behind: a second fit counted twice
             hook.remove()
     return history
-
-
-def _layer_statistics(phase: str, layers: list, raw: torch.Tensor, counts: list) -> dict:
-    """Per layer, the sums over batches of each batch's output mean, mean |x| and std, as the seed sums them."""
-    raw = raw.double().cpu()
-    n = torch.tensor(counts, dtype=torch.float64)
-    seen = n > 0  # layers whose output was a tensor
-    n = n.clamp(min=1)
-    mean, abs_mean = raw[..., 0] / n, raw[..., 1] / n
-    variance = (raw[..., 2] - raw[..., 0] ** 2 / n) / (n - 1).clamp(min=1)  # unbiased, like Tensor.std()
-    std = variance.clamp(min=0).sqrt()
-    statistics = {}
-    for idx, layer in enumerate(layers):
-        if seen[:, idx].any():
-            name = f"{phase} {idx}: {type(layer).__name__} output"
-            statistics.update({f"{name} mean": mean[:, idx].sum().item(),
-                               f"{name} abs mean": abs_mean[:, idx].sum().item(),
-                               f"{name} std": std[:, idx].sum().item()})
-    return statistics
-
-
-def _use_fused_kernel(optimizer: torch.optim.Optimizer) -> None:
-    """Let a fresh Adam or AdamW take each step in one fused kernel, where the caller chose no implementation.
-
-    The arithmetic is Adam's own, up to rounding; the step costs about a third
-    of the default per-tensor loop on a CPU (measured: 86 µs against 254 µs for
-    the seed's MLP), and a step is a third of the time of a training step.
-    """
-    if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or optimizer.state:
-        return
-    # Setting the flag after construction skips the constructor's checks, so stay
-    # where the fused kernel is known to work: float32 parameters on a CPU or a CUDA GPU.
-    parameters = [p for group in optimizer.param_groups for p in group["params"]]
-    if not all(p.dtype == torch.float32 and p.device.type in ("cpu", "cuda") for p in parameters):
-        return
-    for group in optimizer.param_groups:
-        if group.get("fused") is None and not group.get("foreach") and not group.get("differentiable") \
-                and not group.get("capturable"):
-            group["fused"] = True
 
 
 def _accumulate(sums: dict, key: str, value: torch.Tensor) -> None:
@@ -226,25 +177,9 @@ def _batches(dataset: Dataset, batch_size: int, shuffle: bool):
     n = len(tensors[0])
 
     def iterate():
-        order = _epoch_order(n, shuffle)
+        order = epoch_order(n, shuffle)
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size] if shuffle else slice(start, start + batch_size)
             yield tuple(t[idx] for t in tensors)
 
     return iterate
-
-
-def _epoch_order(n: int, shuffle: bool, generator: torch.Generator | None = None) -> torch.Tensor | None:
-    """One epoch's order of ``n`` samples (None: in order), drawn from ``generator`` exactly as a DataLoader does.
-
-    A DataLoader's iterator takes a base seed, then its RandomSampler the seed
-    of its permutation, both from torch's global generator (the default here).
-    """
-    _draw_seed(generator)
-    if not shuffle:
-        return None
-    return torch.randperm(n, generator=torch.Generator().manual_seed(_draw_seed(generator)))
-
-
-def _draw_seed(generator: torch.Generator | None = None) -> int:
-    return int(torch.empty((), dtype=torch.int64).random_(generator=generator).item())

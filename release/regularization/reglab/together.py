@@ -26,16 +26,8 @@ from torch.optim.sgd import sgd
 from torch.utils.data import Dataset, TensorDataset
 from tqdm.auto import tqdm
 
-from reglab.training import (
-    Stop,
-    _cpu_threads,
-    _draw_seed,
-    _epoch_order,
-    _layer_statistics,
-    _use_fused_kernel,
-    detect_device,
-    fit,
-)
+from reglab._loop import cpu_threads, draw_seed, epoch_order, layer_statistics, use_fused_kernel
+from reglab.training import Stop, detect_device, fit
 
 LAYER_TYPES = (nn.Linear, nn.ReLU, nn.Dropout)
 VALIDATION_ROWS = 2048  # validation runs in chunks of about this many images, whole batches each
@@ -87,8 +79,8 @@ def fit_together(nets, optimizers, train: Dataset, validation: Dataset, epochs: 
         return _one_by_one(nets, optimizers, train, validation, epochs, batch_size, callbacks, device, progress,
                            generators, threads)
     if generators is None:
-        generators = [torch.Generator().manual_seed(_draw_seed()) for _ in nets]
-    with _cpu_threads(threads if device.type == "cpu" else None):
+        generators = [torch.Generator().manual_seed(draw_seed()) for _ in nets]
+    with cpu_threads(threads if device.type == "cpu" else None):
         return _Together(nets, optimizers, train, validation, batch_size, callbacks, device, generators).run(
             epochs, progress)
 
@@ -321,7 +313,7 @@ class _RunOptimizers:
 
     def __init__(self, optimizers):
         for optimizer in optimizers:
-            _use_fused_kernel(optimizer)  # the kernel fit would use
+            use_fused_kernel(optimizer)  # the kernel fit would use
         self.optimizers = list(optimizers)
         self.states = [None] * len(optimizers)  # per run: per state name, one tensor per parameter
 
@@ -404,7 +396,7 @@ class _Together:
         self.generators = list(generators)
         # Dropout masks on a GPU need generators there: seeded from each run's own (CPU-exact only on a CPU).
         self.mask_generators = self.generators if device.type == "cpu" else \
-            [torch.Generator(device).manual_seed(_draw_seed(g)) for g in self.generators]
+            [torch.Generator(device).manual_seed(draw_seed(g)) for g in self.generators]
         self.train_x, self.train_y = (t.to(device) for t in train.tensors)
         self.validation_x, self.validation_y = (t.to(device) for t in validation.tensors)
         self.net = _StackedNet(self.nets, device)
@@ -456,7 +448,7 @@ class _Together:
     @torch.no_grad()
     def _train_epoch(self):
         n, size, runs = len(self.train_x), self.batch_size, len(self.runs)
-        orders = torch.stack([_epoch_order(n, True, g) for g in self.generators]).to(self.device)
+        orders = torch.stack([epoch_order(n, True, g) for g in self.generators]).to(self.device)
         starts = range(0, n, size)
         scalars = torch.zeros(len(starts), len(TRAIN_SCALARS), runs, device=self.device)
         raw = torch.zeros(len(starts), len(self.net.layers), runs, 3, device=self.device)
@@ -485,7 +477,7 @@ class _Together:
         """Every run on the same validation batches, in chunks of whole batches, with the batches' statistics."""
         n, size, runs = len(self.validation_x), self.batch_size, len(self.runs)
         for g in self.generators:  # fit draws a DataLoader's base seed here too
-            _epoch_order(n, False, g)
+            epoch_order(n, False, g)
         batches = -(-n // size)
         scalars = torch.zeros(batches, len(VALIDATION_SCALARS), runs, device=self.device)
         raw = torch.zeros(batches, len(self.net.layers), runs, 3, device=self.device)
@@ -513,7 +505,7 @@ class _Together:
             steps, scalars, raw, counts = phases[phase]
             epoch_stats[f"{phase} steps"] = steps
             sums = dict(zip(names, scalars[:, :, position].sum(dim=0).tolist(), strict=True))
-            sums.update(_layer_statistics(phase, self.net.layers, raw[:, :, position], counts))
+            sums.update(layer_statistics(phase, self.net.layers, raw[:, :, position], counts))
             for key, total in sums.items():  # the mean over this phase's mini-batches
                 epoch_stats[key] = total / max(steps, 1)
                 history[key].append(epoch_stats[key])
