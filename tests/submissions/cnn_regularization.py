@@ -267,7 +267,7 @@ KNOWN_WRONG: dict[str, Variant] = {
 
 
         def l2_penalty(net, lam):
-            return lam * sum(p.pow(2).sum() for name, p in net.named_parameters() if 'weight' in name)
+            return lam / 2 * sum(p.pow(2).sum() for name, p in net.named_parameters() if 'weight' in name)
         """),
     # ------------------------------------------------------------ make_optimizer
     "sgd-always-with-momentum": wrong("make_optimizer", "momentum", """
@@ -439,15 +439,15 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
 
 
         def l2_penalty(net, lam):
-            return lam * sum(p.norm() for p in net.parameters())
+            return lam / 2 * sum(p.norm() for p in net.parameters())
         """),
     "l1-penalty-squares": wrong("penalties", "absolute values", """
         def l1_penalty(net, lam):
-            return lam * sum(p.pow(2).sum() for p in net.parameters())  # copied from l2_penalty
+            return lam / 2 * sum(p.pow(2).sum() for p in net.parameters())  # copied from l2_penalty
 
 
         def l2_penalty(net, lam):
-            return lam * sum(p.pow(2).sum() for p in net.parameters())
+            return lam / 2 * sum(p.pow(2).sum() for p in net.parameters())
         """),
 }
 
@@ -536,7 +536,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
 
 
         def l2_penalty(net, lam):
-            return lam * _all_parameters(net).pow(2).sum()
+            return lam / 2 * _all_parameters(net).pow(2).sum()
         """),
     "optimizers-from-a-table": cell("make_optimizer", """
         OPTIMIZER_CLASSES = {'sgd': torch.optim.SGD, 'adam': torch.optim.Adam}
@@ -643,10 +643,10 @@ FAILING: dict[str, str] = {
     "dropout2d-in-the-convolutions": "dropout_only_in_the_fully_connected_part",
     "dropout-after-the-last-layer": "no_dropout_on_the_class_scores",
     "dropout-ignores-p": "dropout_is_active_in_train_mode_and_uses_p",
-    "l2-penalty-is-the-norm": "l2_is_lambda_times_the_sum_of_squares",
+    "l2-penalty-is-the-norm": "l2_is_half_lambda_times_the_sum_of_squares",
     "penalties-of-the-weights-only": (
         "l1_is_lambda_times_the_sum_of_absolute_values "
-        "l2_is_lambda_times_the_sum_of_squares"
+        "l2_is_half_lambda_times_the_sum_of_squares"
     ),
     "l1-penalty-squares": "l1_is_lambda_times_the_sum_of_absolute_values",
     "sgd-always-with-momentum": "sgd_uses_lr_momentum_and_weight_decay",

@@ -43,9 +43,9 @@ KNOWN_WRONG: dict[str, Variant] = {
             return strength * torch.cat([p.abs().flatten() for p in layer.parameters()]).mean()
         """),
     # ------------------------------------------------------------ l2_penalty
-    "l2-with-a-half": wrong("l2_penalty", "½", """
+    "l2-without-a-half": wrong("l2_penalty", "½", """
         def l2_penalty(layer, strength):
-            return strength / 2 * sum((p ** 2).sum() for p in layer.parameters())
+            return strength * sum((p ** 2).sum() for p in layer.parameters())
         """),
     "l2-norm-not-squared": wrong("l2_penalty", "square", """
         def l2_penalty(layer, strength):
@@ -53,7 +53,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "l2-weight-only": wrong("l2_penalty", "bias", """
         def l2_penalty(layer, strength):
-            return strength * (layer.weight ** 2).sum()
+            return strength / 2 * (layer.weight ** 2).sum()
         """),
     # ------------------------------------------------------------ train_epoch
     "epoch-without-zero-grad": wrong("train_epoch", "zero_grad", """
@@ -466,7 +466,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         """),
     "l2-as-a-number": wrong("l2_penalty", "plain number", """
         def l2_penalty(layer, strength):
-            return strength * sum((p ** 2).sum().item() for p in layer.parameters())
+            return strength / 2 * sum((p ** 2).sum().item() for p in layer.parameters())
         """),
     "epoch-returns-a-tensor": wrong("train_epoch", "tensor", """
         def train_epoch(net, loader, optimizer, penalty=None):
@@ -516,7 +516,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
             """),
         **cell("l2_penalty", """
             def l2_penalty(layer, strength):
-                return strength * (layer.weight.pow(2).sum() + layer.bias.pow(2).sum())
+                return strength / 2 * (layer.weight.pow(2).sum() + layer.bias.pow(2).sum())
             """),
     },
     "style-penalties-flattened": {
@@ -528,7 +528,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
         **cell("l2_penalty", """
             def l2_penalty(layer, strength):
                 theta = torch.nn.utils.parameters_to_vector(layer.parameters())
-                return strength * torch.dot(theta, theta)
+                return 0.5 * strength * torch.dot(theta, theta)
             """),
     },
     "style-epoch-with-criterion-and-sample-mean": {
@@ -675,9 +675,9 @@ FAILING: dict[str, str] = {
                                  "l1_penalty_is_strength_times_sum_of_absolute_values",
     "l1-matrix-norm": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
     "l1-mean-not-sum": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
-    "l2-with-a-half": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
-    "l2-norm-not-squared": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
-    "l2-weight-only": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
+    "l2-without-a-half": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+    "l2-norm-not-squared": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+    "l2-weight-only": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
     "epoch-without-zero-grad": "epoch_adds_the_penalty_to_the_loss epoch_takes_one_sgd_step_per_minibatch",
     "epoch-penalty-as-a-number": "epoch_adds_the_penalty_to_the_loss",
     "epoch-penalty-after-backward": "epoch_adds_the_penalty_to_the_loss",
