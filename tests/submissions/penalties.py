@@ -291,26 +291,6 @@ KNOWN_WRONG: dict[str, Variant] = {
                 total += len(labels)
             return correct / total
         """),
-    "evaluate-mean-of-batch-accuracies": wrong("evaluate", "minibatches", """
-        def evaluate(net, loader):
-            net.eval()
-            accuracies = []
-            with torch.no_grad():
-                for images, labels in loader:
-                    accuracies.append((net(images).argmax(dim=1) == labels).float().mean().item())
-            return sum(accuracies) / len(accuracies)
-        """),
-    "evaluate-in-percent": wrong("evaluate", "fraction", """
-        def evaluate(net, loader):
-            net.eval()
-            correct, total = 0, 0
-            with torch.no_grad():
-                for images, labels in loader:
-                    _, predicted = torch.max(net(images), dim=1)
-                    total += labels.size(0)
-                    correct += (predicted == labels).sum().item()
-            return 100 * correct / total
-        """),
     # ------------------------------------------------------------ weight_histogram_data
     "histogram-data-of-biases": wrong("weight_histogram_data", "biases", """
         def weight_histogram_data(net):
@@ -321,16 +301,6 @@ KNOWN_WRONG: dict[str, Variant] = {
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return (linears[0].weight.detach().numpy().flatten(), linears[1].weight.detach().numpy().flatten())
-        """),
-    "histogram-data-not-flattened": wrong("weight_histogram_data", "flatten", """
-        def weight_histogram_data(net):
-            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-            return linears[0].weight.detach().numpy(), linears[-1].weight.detach().numpy()
-        """),
-    "histogram-data-as-tensors": wrong("weight_histogram_data", "NumPy", """
-        def weight_histogram_data(net):
-            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-            return linears[0].weight.detach().flatten(), linears[-1].weight.detach().flatten()
         """),
     # ------------------------------------------------------------ plot_weight_histograms
     "histograms-default-bins": wrong("plot_weight_histograms", "50 bins", """
@@ -380,10 +350,6 @@ KNOWN_WRONG: dict[str, Variant] = {
             return fig
         """),
     # ------------------------------------------------------------ sparsity
-    "sparsity-without-absolute-value": wrong("sparsity", "absolute", """
-        def sparsity(weights, threshold=1e-3):
-            return (weights.detach() < threshold).float().mean().item()
-        """),
     "sparsity-of-exact-zeros": wrong("sparsity", "exact zeros", """
         def sparsity(weights, threshold=1e-3):
             return (weights.detach() == 0).float().mean().item()
@@ -460,6 +426,41 @@ KNOWN_WRONG: dict[str, Variant] = {
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
+    # ------------------------------------------------------------ evaluate, weight_histogram_data and sparsity: the visible checks stop these
+    "evaluate-mean-of-batch-accuracies": wrong("evaluate", "minibatches", """
+        def evaluate(net, loader):
+            net.eval()
+            accuracies = []
+            with torch.no_grad():
+                for images, labels in loader:
+                    accuracies.append((net(images).argmax(dim=1) == labels).float().mean().item())
+            return sum(accuracies) / len(accuracies)
+        """),
+    "evaluate-in-percent": wrong("evaluate", "fraction", """
+        def evaluate(net, loader):
+            net.eval()
+            correct, total = 0, 0
+            with torch.no_grad():
+                for images, labels in loader:
+                    _, predicted = torch.max(net(images), dim=1)
+                    total += labels.size(0)
+                    correct += (predicted == labels).sum().item()
+            return 100 * correct / total
+        """),
+    "histogram-data-not-flattened": wrong("weight_histogram_data", "flatten", """
+        def weight_histogram_data(net):
+            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+            return linears[0].weight.detach().numpy(), linears[-1].weight.detach().numpy()
+        """),
+    "histogram-data-as-tensors": wrong("weight_histogram_data", "NumPy", """
+        def weight_histogram_data(net):
+            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+            return linears[0].weight.detach().flatten(), linears[-1].weight.detach().flatten()
+        """),
+    "sparsity-without-absolute-value": wrong("sparsity", "absolute", """
+        def sparsity(weights, threshold=1e-3):
+            return (weights.detach() < threshold).float().mean().item()
+        """),
     "l1-detached": wrong("l1_penalty", "detached", """
         def l1_penalty(layer, strength):
             return strength * sum(p.detach().abs().sum() for p in layer.parameters())
@@ -730,11 +731,11 @@ MIN_KNOWN_WRONG_PER_ITEM: dict[str, int] = {
     "l1_penalty": 3,
     "l2_penalty": 3,
     "train_epoch": 3,
-    "evaluate": 3,
+    "evaluate": 2,  # and two more that the visible checks stop (CHECK_LEVEL_WRONG)
     "sparsity": 3,
     "MyNetworkWithDropout": 3,
     "build_network": 3,
-    "weight_histogram_data": 3,
+    "weight_histogram_data": 2,  # and two more that the visible checks stop
     "plot_weight_histograms": 3,
     "momentum_sweep": 3,
 }
