@@ -30,16 +30,16 @@ def test_checks_leave_every_generator_alone_when_an_answer_reseeds():
     assert random.getstate() == states[2]
 
 
-def test_penalty_checks_follow_the_seed_scaling():
-    """Do the penalty checks take the seed's scaling, λ·Σ|θ| and λ·Σθ² without ½, and nothing else?"""
-    seed_style = {
+def test_penalty_checks_follow_the_kits_l2_convention():
+    """Do the penalty checks take λ·Σ|θ| (the seed's) and the kit's (λ/2)·Σθ², and not the seed's λ·Σθ²?"""
+    kit_style = {
         "l1_penalty_answer": "def l1_penalty(layer, strength):\n"
                              "    return strength * sum(torch.sum(torch.abs(p)) for p in layer.parameters())",
         "l2_penalty_answer": "def l2_penalty(layer, strength):\n"
-                             "    return strength * sum(torch.sum(p ** 2) for p in layer.parameters())",
+                             "    return strength / 2 * sum(torch.sum(p ** 2) for p in layer.parameters())",
     }
-    halved = {"l2_penalty_answer": seed_style["l2_penalty_answer"].replace("strength *", "strength / 2 *")}
-    namespace = exec_answers(ASSIGNMENT, seed_style)
+    seed_l2 = {"l2_penalty_answer": kit_style["l2_penalty_answer"].replace("strength / 2 *", "strength *")}
+    namespace = exec_answers(ASSIGNMENT, kit_style)
     assert run_checks(ASSIGNMENT, "l1_penalty", namespace).fraction == 1.0
     assert run_checks(ASSIGNMENT, "l2_penalty", namespace).fraction == 1.0
-    assert run_checks(ASSIGNMENT, "l2_penalty", exec_answers(ASSIGNMENT, halved)).fraction < 1.0
+    assert run_checks(ASSIGNMENT, "l2_penalty", exec_answers(ASSIGNMENT, seed_l2)).fraction < 1.0

@@ -1,6 +1,8 @@
 """Do the kit's offline stand-ins for FashionMNIST, MNIST and CIFAR-10 load through the real torchvision loaders?"""
 
+import dataclasses
 import struct
+import urllib.error
 
 import pytest
 import torch
@@ -65,6 +67,20 @@ def test_data_source_can_be_forced_to_synthetic(monkeypatch, tmp_path):
     train, _ = data.load_fashion_mnist(profile, data_dir=tmp_path)
     assert len(train) == 40
     assert not (tmp_path / "FashionMNIST").exists()  # nothing was downloaded
+
+
+def test_failed_download_says_how_to_use_the_kits_own_data(monkeypatch, tmp_path):
+    """Offline, does the default profile's download error say how to switch to the kit's synthetic data?"""
+    class FashionMNIST:  # torchvision's class, offline
+        def __init__(self, **kwargs):
+            raise urllib.error.URLError("no network")
+
+    monkeypatch.delenv("REGLAB_DATA", raising=False)
+    monkeypatch.setitem(data.DATASETS, "fashion_mnist", dataclasses.replace(data.DATASETS["fashion_mnist"],
+                                                                             loader=FashionMNIST))
+    with pytest.raises(data.DownloadError, match="REGLAB_DATA=synthetic") as raised:
+        data.load_fashion_mnist(PROFILES["quick"], data_dir=tmp_path)
+    assert "no network" in str(raised.value) and isinstance(raised.value.__cause__, urllib.error.URLError)
 
 
 def test_unknown_data_source_is_a_clear_error(monkeypatch, tmp_path):

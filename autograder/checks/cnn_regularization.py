@@ -470,19 +470,22 @@ def l1_is_lambda_times_the_sum_of_absolute_values(namespace):
 
 
 @check("penalties")
-def l2_is_lambda_times_the_sum_of_squares(namespace):
+def l2_is_half_lambda_times_the_sum_of_squares(namespace):
     net = _probe_net()
     for lam in (0.1, 0.003):
         value = float(_penalty(namespace, "l2_penalty", net, lam).detach())
         squares = sum(float(p.detach().pow(2).sum()) for p in net.parameters())
         weights_only = lam * sum(float(m.weight.detach().pow(2).sum()) for m in net if isinstance(m, nn.Linear))
-        if np.isclose(value, weights_only, rtol=1e-5):
+        if np.isclose(value, weights_only, rtol=1e-5) or np.isclose(value, weights_only / 2, rtol=1e-5):
             raise CheckFailed("l2_penalty leaves out the biases: sum over all parameters of the network.")
-        if np.isclose(value, lam * squares ** 0.5, rtol=1e-5) or np.isclose(value, lam * sum(
-                float(p.detach().norm()) for p in net.parameters()), rtol=1e-5):
-            raise CheckFailed("l2_penalty uses the norm, not the squared norm: lam times the sum of the squares.")
-        if not np.isclose(value, lam * squares, rtol=1e-5):
-            raise CheckFailed("l2_penalty is not lam times the sum of the squares of all parameters.")
+        norms = (squares ** 0.5, sum(float(p.detach().norm()) for p in net.parameters()))
+        if any(np.isclose(value, scale * lam * norm, rtol=1e-5) for scale in (1, 1 / 2) for norm in norms):
+            raise CheckFailed("l2_penalty uses the norm, not the squared norm: lam / 2 times the sum of the squares.")
+        if np.isclose(value, lam * squares, rtol=1e-5):
+            raise CheckFailed("l2_penalty has no factor ½: it is lam / 2 times the sum of the squares, so that its "
+                              "gradient is lam · θ, like weight_decay=lam.")
+        if not np.isclose(value, lam / 2 * squares, rtol=1e-5):
+            raise CheckFailed("l2_penalty is not lam / 2 times the sum of the squares of all parameters.")
 
 
 # ---------------------------------------------------------------- make_optimizer

@@ -63,8 +63,9 @@ def _number(value, who):
 
 # ---------------------------------------------------------------- l1_penalty and l2_penalty
 
-# per kind: the term summed over every parameter, and its gradient with respect to θ (times strength)
-_TERMS = {"l1_penalty": (torch.abs, torch.sign), "l2_penalty": (torch.square, lambda theta: 2 * theta)}
+# per kind: the term summed over every parameter, and its gradient with respect to θ (times strength);
+# the L2 penalty is strength / 2 · Σθ², the kit's one convention, so that its gradient is strength · θ
+_TERMS = {"l1_penalty": (torch.abs, torch.sign), "l2_penalty": (lambda theta: theta.square() / 2, lambda theta: theta)}
 _STRENGTHS = (0.1, 0.02)
 
 
@@ -113,18 +114,21 @@ def _require_value(namespace, name):
                 np.isclose(value, strength * float(torch.cat([term(weight).flatten(), term(bias)]).mean()), rtol=1e-5):
             raise CheckFailed(f"{name} averages over the parameters: the penalty is their sum, not their mean.")
         if name == "l1_penalty":
-            if np.isclose(value, strength * float(weight.square().sum() + bias.square().sum()), rtol=1e-5):
-                raise CheckFailed("l1_penalty squares the parameters, which is the L2 penalty: L1 sums their "
+            squares = float(weight.square().sum() + bias.square().sum())
+            if np.isclose(value, strength * squares, rtol=1e-5) or np.isclose(value, strength / 2 * squares, rtol=1e-5):
+                raise CheckFailed("l1_penalty squares the parameters, as an L2 penalty does: L1 sums their "
                                   "absolute values.")
             raise CheckFailed("l1_penalty's value is not strength times the sum of the absolute values of the "
                               "layer's weights and biases (note that torch.linalg.norm(matrix, 1) is a matrix norm).")
-        if np.isclose(value, strength / 2 * float(weight.square().sum() + bias.square().sum()), rtol=1e-5):
-            raise CheckFailed("l2_penalty has a factor ½: in this assignment the L2 penalty is strength · Σθ², "
-                              "without ½, as in the seed.")
-        if np.isclose(value, strength * float(weight.norm() + bias.norm()), rtol=1e-5) or \
-                np.isclose(value, strength * float(torch.cat([weight.flatten(), bias]).norm()), rtol=1e-5):
-            raise CheckFailed("l2_penalty uses the L2 norm itself: the penalty is its square, the sum of θ².")
-        raise CheckFailed("l2_penalty's value is not strength times the sum of the squares of the layer's "
+        if np.isclose(value, strength * float(weight.square().sum() + bias.square().sum()), rtol=1e-5):
+            raise CheckFailed("l2_penalty has no factor ½: the L2 penalty is strength / 2 · Σθ², so that its "
+                              "gradient is strength · θ, like the optimizers' weight_decay=strength.")
+        for scale in (1, 1 / 2):
+            if np.isclose(value, scale * strength * float(weight.norm() + bias.norm()), rtol=1e-5) or \
+                    np.isclose(value, scale * strength * float(torch.cat([weight.flatten(), bias]).norm()), rtol=1e-5):
+                raise CheckFailed("l2_penalty uses the L2 norm itself: the penalty is half its square, "
+                                  "strength / 2 · Σθ².")
+        raise CheckFailed("l2_penalty's value is not strength / 2 times the sum of the squares of the layer's "
                           "weights and biases.")
 
 
@@ -143,7 +147,7 @@ def _require_gradient_on_the_layer_only(namespace, name):
         if parameter.grad is None or not torch.allclose(parameter.grad, strength * gradient_of(parameter.detach()),
                                                         rtol=1e-5, atol=1e-7):
             raise CheckFailed(f"the gradient of {name} with respect to the layer's weight and bias is not that of "
-                              "its formula (strength · " + ("sign(θ)" if name == "l1_penalty" else "2θ") +
+                              "its formula (strength · " + ("sign(θ)" if name == "l1_penalty" else "θ") +
                               "): every weight and bias of the layer must be penalised.")
 
 
@@ -168,7 +172,7 @@ def l2_penalty_is_a_differentiable_scalar(namespace):
 
 
 @check("l2_penalty", weight=2)
-def l2_penalty_is_strength_times_sum_of_squares(namespace):
+def l2_penalty_is_half_strength_times_sum_of_squares(namespace):
     _require_value(namespace, "l2_penalty")
 
 

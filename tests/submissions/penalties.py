@@ -43,9 +43,9 @@ KNOWN_WRONG: dict[str, Variant] = {
             return strength * torch.cat([p.abs().flatten() for p in layer.parameters()]).mean()
         """),
     # ------------------------------------------------------------ l2_penalty
-    "l2-with-a-half": wrong("l2_penalty", "½", """
+    "l2-without-a-half": wrong("l2_penalty", "½", """
         def l2_penalty(layer, strength):
-            return strength / 2 * sum((p ** 2).sum() for p in layer.parameters())
+            return strength * sum((p ** 2).sum() for p in layer.parameters())
         """),
     "l2-norm-not-squared": wrong("l2_penalty", "square", """
         def l2_penalty(layer, strength):
@@ -53,7 +53,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "l2-weight-only": wrong("l2_penalty", "bias", """
         def l2_penalty(layer, strength):
-            return strength * (layer.weight ** 2).sum()
+            return strength / 2 * (layer.weight ** 2).sum()
         """),
     # ------------------------------------------------------------ train_epoch
     "epoch-without-zero-grad": wrong("train_epoch", "zero_grad", """
@@ -291,26 +291,6 @@ KNOWN_WRONG: dict[str, Variant] = {
                 total += len(labels)
             return correct / total
         """),
-    "evaluate-mean-of-batch-accuracies": wrong("evaluate", "minibatches", """
-        def evaluate(net, loader):
-            net.eval()
-            accuracies = []
-            with torch.no_grad():
-                for images, labels in loader:
-                    accuracies.append((net(images).argmax(dim=1) == labels).float().mean().item())
-            return sum(accuracies) / len(accuracies)
-        """),
-    "evaluate-in-percent": wrong("evaluate", "fraction", """
-        def evaluate(net, loader):
-            net.eval()
-            correct, total = 0, 0
-            with torch.no_grad():
-                for images, labels in loader:
-                    _, predicted = torch.max(net(images), dim=1)
-                    total += labels.size(0)
-                    correct += (predicted == labels).sum().item()
-            return 100 * correct / total
-        """),
     # ------------------------------------------------------------ weight_histogram_data
     "histogram-data-of-biases": wrong("weight_histogram_data", "biases", """
         def weight_histogram_data(net):
@@ -321,16 +301,6 @@ KNOWN_WRONG: dict[str, Variant] = {
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return (linears[0].weight.detach().numpy().flatten(), linears[1].weight.detach().numpy().flatten())
-        """),
-    "histogram-data-not-flattened": wrong("weight_histogram_data", "flatten", """
-        def weight_histogram_data(net):
-            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-            return linears[0].weight.detach().numpy(), linears[-1].weight.detach().numpy()
-        """),
-    "histogram-data-as-tensors": wrong("weight_histogram_data", "NumPy", """
-        def weight_histogram_data(net):
-            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-            return linears[0].weight.detach().flatten(), linears[-1].weight.detach().flatten()
         """),
     # ------------------------------------------------------------ plot_weight_histograms
     "histograms-default-bins": wrong("plot_weight_histograms", "50 bins", """
@@ -380,10 +350,6 @@ KNOWN_WRONG: dict[str, Variant] = {
             return fig
         """),
     # ------------------------------------------------------------ sparsity
-    "sparsity-without-absolute-value": wrong("sparsity", "absolute", """
-        def sparsity(weights, threshold=1e-3):
-            return (weights.detach() < threshold).float().mean().item()
-        """),
     "sparsity-of-exact-zeros": wrong("sparsity", "exact zeros", """
         def sparsity(weights, threshold=1e-3):
             return (weights.detach() == 0).float().mean().item()
@@ -460,13 +426,48 @@ KNOWN_WRONG: dict[str, Variant] = {
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
+    # ------------------------------------------------------------ evaluate, weight_histogram_data and sparsity: the visible checks stop these
+    "evaluate-mean-of-batch-accuracies": wrong("evaluate", "minibatches", """
+        def evaluate(net, loader):
+            net.eval()
+            accuracies = []
+            with torch.no_grad():
+                for images, labels in loader:
+                    accuracies.append((net(images).argmax(dim=1) == labels).float().mean().item())
+            return sum(accuracies) / len(accuracies)
+        """),
+    "evaluate-in-percent": wrong("evaluate", "fraction", """
+        def evaluate(net, loader):
+            net.eval()
+            correct, total = 0, 0
+            with torch.no_grad():
+                for images, labels in loader:
+                    _, predicted = torch.max(net(images), dim=1)
+                    total += labels.size(0)
+                    correct += (predicted == labels).sum().item()
+            return 100 * correct / total
+        """),
+    "histogram-data-not-flattened": wrong("weight_histogram_data", "flatten", """
+        def weight_histogram_data(net):
+            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+            return linears[0].weight.detach().numpy(), linears[-1].weight.detach().numpy()
+        """),
+    "histogram-data-as-tensors": wrong("weight_histogram_data", "NumPy", """
+        def weight_histogram_data(net):
+            linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+            return linears[0].weight.detach().flatten(), linears[-1].weight.detach().flatten()
+        """),
+    "sparsity-without-absolute-value": wrong("sparsity", "absolute", """
+        def sparsity(weights, threshold=1e-3):
+            return (weights.detach() < threshold).float().mean().item()
+        """),
     "l1-detached": wrong("l1_penalty", "detached", """
         def l1_penalty(layer, strength):
             return strength * sum(p.detach().abs().sum() for p in layer.parameters())
         """),
     "l2-as-a-number": wrong("l2_penalty", "plain number", """
         def l2_penalty(layer, strength):
-            return strength * sum((p ** 2).sum().item() for p in layer.parameters())
+            return strength / 2 * sum((p ** 2).sum().item() for p in layer.parameters())
         """),
     "epoch-returns-a-tensor": wrong("train_epoch", "tensor", """
         def train_epoch(net, loader, optimizer, penalty=None):
@@ -516,7 +517,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
             """),
         **cell("l2_penalty", """
             def l2_penalty(layer, strength):
-                return strength * (layer.weight.pow(2).sum() + layer.bias.pow(2).sum())
+                return strength / 2 * (layer.weight.pow(2).sum() + layer.bias.pow(2).sum())
             """),
     },
     "style-penalties-flattened": {
@@ -528,7 +529,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
         **cell("l2_penalty", """
             def l2_penalty(layer, strength):
                 theta = torch.nn.utils.parameters_to_vector(layer.parameters())
-                return strength * torch.dot(theta, theta)
+                return 0.5 * strength * torch.dot(theta, theta)
             """),
     },
     "style-epoch-with-criterion-and-sample-mean": {
@@ -675,9 +676,9 @@ FAILING: dict[str, str] = {
                                  "l1_penalty_is_strength_times_sum_of_absolute_values",
     "l1-matrix-norm": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
     "l1-mean-not-sum": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
-    "l2-with-a-half": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
-    "l2-norm-not-squared": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
-    "l2-weight-only": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_strength_times_sum_of_squares",
+    "l2-without-a-half": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+    "l2-norm-not-squared": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+    "l2-weight-only": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
     "epoch-without-zero-grad": "epoch_adds_the_penalty_to_the_loss epoch_takes_one_sgd_step_per_minibatch",
     "epoch-penalty-as-a-number": "epoch_adds_the_penalty_to_the_loss",
     "epoch-penalty-after-backward": "epoch_adds_the_penalty_to_the_loss",
@@ -730,11 +731,11 @@ MIN_KNOWN_WRONG_PER_ITEM: dict[str, int] = {
     "l1_penalty": 3,
     "l2_penalty": 3,
     "train_epoch": 3,
-    "evaluate": 3,
+    "evaluate": 2,  # and two more that the visible checks stop (CHECK_LEVEL_WRONG)
     "sparsity": 3,
     "MyNetworkWithDropout": 3,
     "build_network": 3,
-    "weight_histogram_data": 3,
+    "weight_histogram_data": 2,  # and two more that the visible checks stop
     "plot_weight_histograms": 3,
     "momentum_sweep": 3,
 }

@@ -63,7 +63,10 @@ def load_dataset(name: str, train: bool = True, transform=None, profile: Profile
     profile = profile or active_profile()
     data_dir = Path(data_dir or os.environ.get(DATA_DIR_VARIABLE, "data"))
     if not _use_synthetic(profile):
-        return info.loader(root=data_dir, train=train, transform=transform, download=True)
+        try:
+            return info.loader(root=data_dir, train=train, transform=transform, download=True)
+        except (OSError, RuntimeError) as error:  # no network, a refused mirror, a damaged file
+            raise DownloadError(_download_advice(info, data_dir, error)) from error
     n = n or _synthetic_size(profile, info)
     root = data_dir / f"synthetic-{name}-{n}"
     if name == "cifar10":
@@ -105,6 +108,19 @@ def _info(name: str) -> DatasetInfo:
         return DATASETS[name]
     except KeyError:
         raise ValueError(f"no dataset {name!r}; choose one of: {', '.join(DATASETS)}.") from None
+
+
+class DownloadError(RuntimeError):
+    """A real dataset could not be downloaded or read; the message says how to use the kit's own data instead."""
+
+
+def _download_advice(info: DatasetInfo, data_dir: Path, error: Exception) -> str:
+    return (f"Could not download or read {info.loader.__name__} in '{data_dir}' ({type(error).__name__}: {error}). "
+            f"Without a network, use the kit's own synthetic images instead: start Jupyter with "
+            f"{DATA_SOURCE_VARIABLE}=synthetic (for example `{DATA_SOURCE_VARIABLE}=synthetic jupyter lab`), or run "
+            f"`import os; os.environ['{DATA_SOURCE_VARIABLE}'] = 'synthetic'` in a cell and run this cell again. "
+            f"They are ten classes of blob patterns, not the real images: the experiments show the same effects, "
+            f"with other numbers. Or copy the dataset's files into '{data_dir}'.")
 
 
 def _use_synthetic(profile: Profile) -> bool:
