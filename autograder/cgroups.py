@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +50,16 @@ class PidsCgroup:
                 os.kill(pid, signal.SIGKILL)
 
     def remove(self) -> None:
-        with contextlib.suppress(OSError):
-            self.path.rmdir()  # only possible once it is empty
+        """Remove the cgroup once its killed members are gone (they take a moment to leave)."""
+        for _ in range(40):
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                self.kill()
+                time.sleep(0.05)
 
 
 def _own_cgroup(controller: str) -> str | None:

@@ -23,6 +23,7 @@ When no launcher can give its guarantees, ``choose`` refuses with a message that
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import resource
 import shutil
@@ -37,6 +38,7 @@ from autograder import cgroups
 from autograder.course import ROOT
 from autograder.limits import Limits
 
+_cgroup_numbers = itertools.count()
 FIRST_SANDBOX_UID = 61000  # uids with no account: one per worker slot, for a grader run by root
 # Paths of the kit that a submission must never see: hidden checks, solutions, sources, tests, other students,
 # grades, the kit's history. The grader adds the submissions' folders and the reports folder of each run.
@@ -147,7 +149,8 @@ def _process_cap(slot: int, limits: Limits, user_namespace: bool) -> tuple[int |
     if readable_by_others():
         uid = FIRST_SANDBOX_UID + slot
         return limits.max_processes, None, uid, f"processes {limits.max_processes} (RLIMIT_NPROC, uid {uid})"
-    cgroup = cgroups.create(f"reglab-grader-{os.getpid()}-{slot}", limits.max_processes)
+    # a fresh cgroup for every worker start: one that a killed fork bomb still holds can never cap the next
+    cgroup = cgroups.create(f"reglab-grader-{os.getpid()}-{slot}-{next(_cgroup_numbers)}", limits.max_processes)
     if cgroup is None:
         return None, None, None, "processes: no cap (root, no pids cgroup)"
     return None, cgroup, None, f"processes {limits.max_processes} ({cgroup.layout} pids)"

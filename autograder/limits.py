@@ -16,8 +16,8 @@ class Limits:
 
     def describe(self) -> list[str]:
         return [f"memory {self.memory_bytes / 2**30:g} GiB", f"files {self.output_bytes / 2**20:g} MiB",
-                f"time {self.cell_seconds:g} s a cell, {self.item_seconds:g} s an item's checks, "
-                f"{self.wall_seconds:g} s a submission"]
+                (f"time {self.cell_seconds:g} s a cell, {self.item_seconds:g} s an item's checks, "
+                 f"{self.wall_seconds:g} s a submission")]
 
 
 def parse(text: str, base: Limits | None = None) -> Limits:

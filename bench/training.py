@@ -18,6 +18,7 @@ machine's measured matrix-multiply throughput.
 """
 
 import argparse
+import itertools
 import statistics
 import sys
 import tempfile
@@ -81,7 +82,7 @@ def epoch_times(loop, train, validation, epochs: int, net=None, **options) -> tu
     kwargs = {"progress": False, **options} if loop is fit else {}
     history = loop(net, train, validation, optimizer, epochs=epochs, batch_size=32, after_epoch=after_epoch,
                    device="cpu", **kwargs)
-    return [b - a for a, b in zip(stamps, stamps[1:], strict=False)], history
+    return [b - a for a, b in itertools.pairwise(stamps)], history
 
 
 def sweep_epoch_times(sweep: str, train, validation, epochs: int, threads: int | None = 1):
@@ -107,7 +108,7 @@ def sweep_epoch_times(sweep: str, train, validation, epochs: int, threads: int |
     histories = fit_together(nets, optimizers, train, validation, epochs=epochs, batch_size=32,
                              after_epoch=after_epoch, device="cpu", progress=False, generators=generators,
                              threads=threads)
-    return [(b - a) / len(nets) for a, b in zip(stamps, stamps[1:], strict=False)], histories
+    return [(b - a) / len(nets) for a, b in itertools.pairwise(stamps)], histories
 
 
 def same_statistics(seed_history: dict, kit_history: dict) -> dict:

@@ -28,7 +28,7 @@ MODES = ["bubblewrap", "namespaces"] if AS_ROOT else ["bubblewrap"]
 SLEEPER = "987654"  # arguments no other process on the machine uses
 DAEMON = "876543"
 SECRET = "MARKER-ONLY-IN-ANOTHER-SUBMISSION-4711"
-LIMITS = "wall=90,cell=4,item=8,stall=4"
+LIMITS = "wall=120,cell=8,item=10,stall=5"  # short, with room for a loaded CI machine
 GRID = "N_GRID_EXPERIMENTS = 4 * 5 * 6\n"
 WRONG_GRID = "N_GRID_EXPERIMENTS = 4 + 5 + 6\n"
 

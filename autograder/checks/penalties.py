@@ -11,6 +11,7 @@ went wrong, never the probe or the numbers it expects.
 import contextlib
 import copy
 import functools
+import itertools
 
 import numpy as np
 import torch
@@ -466,7 +467,7 @@ def network_has_the_layer_sizes(namespace):
     for hidden_sizes in _ARCHITECTURES:
         sizes = [IMAGE_PIXELS, *hidden_sizes, N_CLASSES]
         shapes = [(layer.in_features, layer.out_features) for layer in _linears(_build(namespace, hidden_sizes))]
-        if shapes != list(zip(sizes[:-1], sizes[1:], strict=True)):
+        if shapes != list(itertools.pairwise(sizes)):
             raise CheckFailed(f"the linear layers of build_network({hidden_sizes}) do not go "
                               f"{' → '.join(map(str, sizes))}: one per hidden size, then one with 10 outputs.")
 

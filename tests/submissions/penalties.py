@@ -426,7 +426,7 @@ KNOWN_WRONG: dict[str, Variant] = {
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
-    # ------------------------------------------------------------ evaluate, weight_histogram_data and sparsity: the visible checks stop these
+    # --- evaluate, weight_histogram_data and sparsity: the visible checks stop these
     "evaluate-mean-of-batch-accuracies": wrong("evaluate", "minibatches", """
         def evaluate(net, loader):
             net.eval()
@@ -677,7 +677,8 @@ FAILING: dict[str, str] = {
     "l1-matrix-norm": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
     "l1-mean-not-sum": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
     "l2-without-a-half": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
-    "l2-norm-not-squared": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+    "l2-norm-not-squared": ("l2_penalty_gradient_reaches_the_layer_only "
+                            "l2_penalty_is_half_strength_times_sum_of_squares"),
     "l2-weight-only": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
     "epoch-without-zero-grad": "epoch_adds_the_penalty_to_the_loss epoch_takes_one_sgd_step_per_minibatch",
     "epoch-penalty-as-a-number": "epoch_adds_the_penalty_to_the_loss",

@@ -378,7 +378,7 @@ KNOWN_WRONG: dict[str, Variant] = {
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
-    # ------------------------------------------------------------ BestModelTracker and grid_size: the visible checks stop these
+    # --- BestModelTracker and grid_size: the visible checks stop these
     "best-net-is-the-training-net": wrong("BestModelTracker", "not a copy", """
         class BestModelTracker:
             def __init__(self):
