@@ -1,14 +1,22 @@
 """What grading one submission produces: the data every report and feedback page is written from."""
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
-# Status of one autograded item, from the student's point of view.
-PASSED = "passed"  # every check passed
-PARTIAL = "partial"  # some checks passed
-FAILED = "failed"  # no check passed
-NOT_ATTEMPTED = "not attempted"  # the stub is still there, or the answer cell is missing
-ERROR = "error"  # grading of this item broke off (time limit, crash); zero points
-STATUSES = (PASSED, PARTIAL, FAILED, NOT_ATTEMPTED, ERROR)
+
+class Status(StrEnum):
+    """Status of one autograded item, from the student's point of view (a str: reports write its value)."""
+
+    PASSED = "passed"  # every check passed
+    PARTIAL = "partial"  # some checks passed
+    FAILED = "failed"  # no check passed
+    NOT_ATTEMPTED = "not attempted"  # the stub is still there (the checks met NotImplementedError), or no answer cell
+    ERROR = "error"  # grading of this item broke off (time limit, crash, tampering); zero points
+
+
+PASSED, PARTIAL, FAILED, NOT_ATTEMPTED, ERROR = (Status.PASSED, Status.PARTIAL, Status.FAILED, Status.NOT_ATTEMPTED,
+                                                 Status.ERROR)
+STATUSES = tuple(Status)
 
 
 @dataclass
@@ -18,7 +26,7 @@ class ItemResult:
     grade_id: str
     points: float  # earned
     max_points: float
-    status: str  # one of STATUSES
+    status: Status
     messages: list[str] = field(default_factory=list)  # for the student: what failed, never the check's code
     label: str = ""  # the question as the notebook numbers it, "3.2 (a)"; "" where it numbers none
 
@@ -68,5 +76,6 @@ class SubmissionResult:
         """The inverse of ``to_dict`` (a submission of report.json)."""
         derived = ("points", "max_points", "written_points")
         fields = {key: value for key, value in fields.items() if key not in derived}
-        return cls(**{**fields, "items": [ItemResult(**item) for item in fields["items"]],
+        return cls(**{**fields, "items": [ItemResult(**{**item, "status": Status(item["status"])})
+                                          for item in fields["items"]],
                       "written": [WrittenItem(**item) for item in fields["written"]]})
