@@ -10,6 +10,7 @@ reach it either. What remains in memory is bytecode, which the integrity check g
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.abc
 import importlib.util
 import sys
@@ -18,8 +19,10 @@ from pathlib import Path
 HIDDEN_PACKAGE = "autograder.checks"
 
 
+@functools.cache
 def read_sources(package_dir: Path) -> dict[str, str]:
-    """The hidden package's modules as {module name: source}, for the job."""
+    """The hidden package's modules as {module name: source}, for the job: read once per grading process
+    (every worker start sends them), never changed by the sender."""
     sources = {HIDDEN_PACKAGE: (package_dir / "__init__.py").read_text(encoding="utf-8")}
     for path in sorted(package_dir.glob("*.py")):
         if path.name != "__init__.py":

@@ -75,10 +75,11 @@ class Isolation:
         return asdict(self)
 
     def summary(self) -> str:
+        """One line for instructors: the console after grading, JUnit's suite properties."""
         if self.opt_out:
-            return f"NONE: graded with --no-isolation ({'; '.join(self.limits)})"
+            return "none (--no-isolation); limits: " + "; ".join(self.limits)
         return (f"{self.launcher}: {', '.join(self.namespaces)} namespaces; {self.filesystem}; "
-                f"{'; '.join(self.limits)}")
+                + "; ".join(self.limits + self.applied))
 
 
 @dataclass
@@ -137,16 +138,17 @@ def _with_cgroup(apply: Callable[[], None], cgroup: cgroups.PidsCgroup | None) -
     return both
 
 
-def _process_cap(slot: int, limits: Limits, user_namespace: bool) -> tuple[int | None, cgroups.PidsCgroup | None,
-                                                                            int | None, str]:
-    """How processes are capped: (RLIMIT_NPROC to start with, cgroup, uid to run as, description)."""
+def _process_cap(slot: int, limits: Limits, user_namespace: bool,
+                 may_drop_uid: bool = True) -> tuple[int | None, cgroups.PidsCgroup | None, int | None, str]:
+    """How processes are capped: (RLIMIT_NPROC to start with, cgroup, uid to run as, description). A root
+    grader's worker runs as an unprivileged uid only where the launcher can run it so (``may_drop_uid``)."""
     if os.geteuid() != 0:
         # RLIMIT_NPROC counts every task (thread) of the user, and a user namespace keeps counting its tasks
         # against the limit its creator had: leave room for the user's others and the other worker slots.
         # Inside its own namespace the worker then lowers the limit to the cap itself.
         room = len(_tasks_of(os.getuid())) + limits.max_processes * (4 if user_namespace else 1)
         return room, None, None, f"processes {limits.max_processes} (RLIMIT_NPROC)"
-    if readable_by_others():
+    if may_drop_uid and readable_by_others():
         uid = FIRST_SANDBOX_UID + slot
         return limits.max_processes, None, uid, f"processes {limits.max_processes} (RLIMIT_NPROC, uid {uid})"
     # a fresh cgroup for every worker start: one that a killed fork bomb still holds can never cap the next
@@ -248,12 +250,11 @@ class NoIsolation(Launcher):
         return None
 
     def launch(self, slot: int, scratch: Path, limits: Limits, hide: list[Path]) -> Launch:
-        nproc, cgroup, _, processes = _process_cap(slot, limits, user_namespace=False)
+        # a root grader stays root here: dropping to a uid needs the namespaces that were refused
+        nproc, cgroup, _, processes = _process_cap(slot, limits, user_namespace=False, may_drop_uid=False)
         isolation = Isolation("none", [], "the grader's own user's view: everything it can read and write",
                               [*limits.describe(), processes], opt_out=True)
-        # a root grader stays root here: dropping to a uid needs the namespaces that were refused
-        return Launch([], _with_cgroup(_rlimits(limits, nproc if os.geteuid() != 0 else None), cgroup), isolation,
-                      cgroup=cgroup)
+        return Launch([], _with_cgroup(_rlimits(limits, nproc), cgroup), isolation, cgroup=cgroup)
 
 
 LAUNCHERS: dict[str, type[Launcher]] = {"bubblewrap": Bubblewrap, "namespaces": RootNamespaces}

@@ -344,6 +344,18 @@ def _processes_with_argument(argument: str) -> list[str]:
     return found
 
 
+def check_files(kit: Path) -> list[Path]:
+    """The hidden checks that regularization's grading runs."""
+    return [kit / "autograder" / "checks" / name for name in ("regularization.py", "probes.py", "registry.py")]
+
+
+def code_lines(paths: list[Path]) -> set[str]:
+    """The lines of ``paths`` that would give code away if a report quoted them: long enough to be unmistakable,
+    and not a comment or a message that checks show students on purpose."""
+    return {line.strip() for path in paths for line in path.read_text().splitlines()
+            if len(line.strip()) > 25 and not line.strip().startswith(("#", "raise CheckFailed", "f\"", "\""))}
+
+
 def _lost(result) -> set[str]:
     return {item.grade_id for item in result.items if item.points < item.max_points}
 
@@ -401,10 +413,7 @@ def test_hidden_check_code_cannot_be_read_back(graded, name):
     """Does no report of a submission that reads the hidden checks (or the solutions, or the kit's tests)
     quote them, by file, inspect, gc, frames or a check's traceback?"""
     kit = graded["kit"]
-    secret_files = [kit / "autograder" / "checks" / "regularization.py", kit / "autograder" / "checks" / "probes.py",
-                    kit / "autograder" / "checks" / "registry.py", kit / "tests" / "submissions" / "regularization.py"]
-    secret_lines = {line.strip() for path in secret_files for line in path.read_text().splitlines()
-                    if len(line.strip()) > 25 and not line.strip().startswith(("#", "raise CheckFailed", "f\"", "\""))}
+    secret_lines = code_lines([*check_files(kit), kit / "tests" / "submissions" / "regularization.py"])
     reports = [path.read_text(errors="replace") for path in graded["out"].rglob("*") if path.is_file()]
     leaked = [line for line in secret_lines if any(line in text for text in reports)]
     assert leaked == []

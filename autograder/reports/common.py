@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from autograder.launchers import Isolation
 from autograder.results import ItemResult, SubmissionResult
 
 GENERATED_BY = "reglab autograder"
@@ -95,8 +96,5 @@ def item_title(item) -> str:
 
 
 def isolation_line(isolation: dict) -> str:
-    """One line of what a submission ran inside (``launchers.Isolation.to_dict``), for instructors."""
-    if isolation["opt_out"]:
-        return "none (--no-isolation); limits: " + "; ".join(isolation["limits"])
-    return (f"{isolation['launcher']}: {', '.join(isolation['namespaces'])} namespaces; {isolation['filesystem']}; "
-            + "; ".join(isolation["limits"] + isolation["applied"]))
+    """One line of what a submission ran inside, from its recorded ``launchers.Isolation.to_dict``."""
+    return Isolation(**isolation).summary()
