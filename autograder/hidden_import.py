@@ -25,7 +25,7 @@ def read_sources(package_dir: Path) -> dict[str, str]:
     (every worker start sends them), never changed by the sender."""
     sources = {HIDDEN_PACKAGE: (package_dir / "__init__.py").read_text(encoding="utf-8")}
     for path in sorted(package_dir.glob("*.py")):
-        if path.name != "__init__.py":
+        if path.name not in ("__init__.py", "conftest.py"):  # conftest.py serves plain pytest, never the worker
             sources[f"{HIDDEN_PACKAGE}.{path.stem}"] = path.read_text(encoding="utf-8")
     return sources
 

@@ -14,7 +14,8 @@ import types
 PROTECTED = ("autograder", "reglab", "torch.nn", "torch.optim", "torch.testing", "torch.autograd",
              "torch.random", "torch._tensor", "torch.functional", "numpy", "matplotlib.figure",
              "matplotlib.axes", "matplotlib.pyplot", "matplotlib.lines", "builtins", "copy", "math",
-             "functools", "inspect", "collections", "random", "warnings")
+             "functools", "inspect", "collections", "random", "warnings",
+             "pytest", "_pytest", "pluggy")  # the hidden checks run through pytest
 PROTECTED_EXACT = ("torch",)  # only the top-level namespace of this one; its submodules are too many to scan
 # State that legitimate code replaces: ``warnings.catch_warnings`` swaps in a new filter list and puts the old
 # one back on exit, so code stopped at a time limit inside such a block leaves a new list behind. The checks

@@ -56,7 +56,12 @@ KIT_PARTS = ("autograder", "reglab", "release", "source", "solutions", "tests", 
 @pytest.fixture(scope="session")
 def kit_copy(tmp_path_factory) -> Path:
     """A copy of the kit to grade with where a submission attacks the kit: its secrets, its files."""
-    copy = tmp_path_factory.mktemp("kit") / "reglab"
+    return copy_kit(tmp_path_factory.mktemp("kit"))
+
+
+def copy_kit(folder: Path) -> Path:
+    """Copy the kit's parts into ``folder``/reglab, to run or change there instead of in the checkout."""
+    copy = folder / "reglab"
     copy.mkdir()
     for name in KIT_PARTS:
         source = ROOT / name

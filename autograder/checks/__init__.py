@@ -1,9 +1,14 @@
-"""Hidden checks: what an answer must *do*, tested on tiny data.
+"""Hidden checks: what an answer must *do*, tested on tiny data. They are pytest tests.
 
-Each assignment has a module here (``autograder.checks.<assignment>``) that
-registers checks per grade_id with ``@check(grade_id, weight)``. A check gets
-the student's notebook namespace and fails by raising ``CheckFailed`` with a
-message a student can act on; the hidden test code itself is never shown.
+Each assignment has a module here (``autograder/checks/<assignment>.py``) whose tests take the student's
+notebook namespace (the ``namespace`` fixture) and are marked with the graded item they belong to,
+``@pytest.mark.grade(grade_id, weight=1)``. A check fails by raising ``CheckFailed`` (or by a bare
+``assert``) with a message a student can act on; the check's code itself is never shown.
+
+Run them as an instructor with plain pytest, against the solutions or any notebook::
+
+    pytest autograder/checks                         # every assignment, against its solution notebook
+    pytest autograder/checks --notebook PATH.ipynb   # the checks of that notebook's assignment
 
 The seam into the notebooks: the hidden part of every autograded test cell is
 
@@ -12,10 +17,10 @@ The seam into the notebooks: the hidden part of every autograded test cell is
     grade_cell("regularization", "build_optimizer", globals(), points=1)
     ### END HIDDEN TESTS
 
-``grade_cell`` runs the checks, prints what failed and returns the points
+``grade_cell`` runs the checks through pytest, prints what failed and returns the points
 earned, which nbgrader reads as the cell's (partial) grade.
 """
 
-from autograder.checks.registry import CheckFailed, CheckResult, check, grade_cell, points_earned, run_checks
+from autograder.check_runner import CheckFailed, CheckResult, check_names, grade_cell, points_earned, run_checks
 
-__all__ = ["CheckFailed", "CheckResult", "check", "grade_cell", "points_earned", "run_checks"]
+__all__ = ["CheckFailed", "CheckResult", "check_names", "grade_cell", "points_earned", "run_checks"]

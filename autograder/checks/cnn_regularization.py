@@ -11,6 +11,7 @@ import contextlib
 import io
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -19,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
 
 from autograder.checks.probes import answer
-from autograder.checks.registry import CheckFailed, check
+from autograder.check_runner import CheckFailed
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -69,8 +70,8 @@ def _number(value):
 CONV_CASES = [(32, 3, 0, 1), (28, 5, 2, 1), (17, 3, 1, 2), (31, 4, 0, 3), (10, 2, 0, 2), (9, 2, 0, 2), (20, 7, 3, 2)]
 
 
-@check("flatten_size")
-def conv_width_matches_a_real_convolution_without_padding(namespace):
+@pytest.mark.grade("flatten_size")
+def test_conv_width_matches_a_real_convolution_without_padding(namespace):
     conv_output_width = answer(namespace, "conv_output_width")
     for width, kernel_size, _, _ in CONV_CASES:
         real = nn.Conv2d(1, 1, kernel_size)(torch.zeros(1, 1, width, width)).shape[-1]
@@ -79,8 +80,8 @@ def conv_width_matches_a_real_convolution_without_padding(namespace):
                               "a k x k kernel fits in width - k + 1 positions.")
 
 
-@check("flatten_size")
-def conv_width_counts_the_padding_on_both_sides(namespace):
+@pytest.mark.grade("flatten_size")
+def test_conv_width_counts_the_padding_on_both_sides(namespace):
     conv_output_width = answer(namespace, "conv_output_width")
     for width, kernel_size, padding, _ in CONV_CASES:
         real = nn.Conv2d(1, 1, kernel_size, padding=padding)(torch.zeros(1, 1, width, width)).shape[-1]
@@ -89,8 +90,8 @@ def conv_width_counts_the_padding_on_both_sides(namespace):
                               "`padding` pixels on each side, 2 * padding in all.")
 
 
-@check("flatten_size")
-def conv_width_divides_by_the_stride_and_rounds_down(namespace):
+@pytest.mark.grade("flatten_size")
+def test_conv_width_divides_by_the_stride_and_rounds_down(namespace):
     conv_output_width = answer(namespace, "conv_output_width")
     for width, kernel_size, padding, stride in CONV_CASES:
         real = nn.Conv2d(1, 1, kernel_size, padding=padding, stride=stride)(torch.zeros(1, 1, width, width))
@@ -106,8 +107,8 @@ def _reference_stack(in_channels, kernel_size):
                          nn.MaxPool2d(2), nn.Flatten())
 
 
-@check("flatten_size")
-def flatten_size_matches_a_forward_pass(namespace):
+@pytest.mark.grade("flatten_size")
+def test_flatten_size_matches_a_forward_pass(namespace):
     base_flatten_size = answer(namespace, "base_flatten_size")
     for width, kernel_size in ((32, 3), (32, 5), (28, 5), (33, 3), (29, 4), (24, 2)):
         with torch.no_grad():
@@ -142,16 +143,16 @@ def _samples(dataset):
     return [dataset[i] for i in range(len(dataset))]
 
 
-@check("half_of")
-def half_has_half_the_samples(namespace):
+@pytest.mark.grade("half_of")
+def test_half_has_half_the_samples(namespace):
     half_of = answer(namespace, "half_of")
     for n in (10, 11, 40):
         if len(half_of(_Numbered(n))) != n // 2:
             raise CheckFailed("half_of should keep half of the samples, rounded down.")
 
 
-@check("half_of")
-def half_keeps_the_datasets_own_samples(namespace):
+@pytest.mark.grade("half_of")
+def test_half_keeps_the_datasets_own_samples(namespace):
     half_of = answer(namespace, "half_of")
     for image, label in _samples(half_of(_Numbered(40))):
         index = float(image.reshape(-1)[0]) - 0.5 if torch.is_tensor(image) else -1
@@ -160,8 +161,8 @@ def half_keeps_the_datasets_own_samples(namespace):
                               "transform (a Subset of it) instead of copying its raw data.")
 
 
-@check("half_of")
-def half_loads_samples_afresh(namespace):
+@pytest.mark.grade("half_of")
+def test_half_loads_samples_afresh(namespace):
     half = answer(namespace, "half_of")(_Numbered(40))
     if torch.equal(half[3][0], half[3][0]):
         raise CheckFailed("half_of freezes its samples: the dataset's transform must run every time a sample is "
@@ -169,8 +170,8 @@ def half_loads_samples_afresh(namespace):
                           "dataset, not a list of its samples.")
 
 
-@check("half_of")
-def half_has_distinct_samples(namespace):
+@pytest.mark.grade("half_of")
+def test_half_has_distinct_samples(namespace):
     half_of = answer(namespace, "half_of")
     indices = [float(image.reshape(-1)[0]) for image, _ in _samples(half_of(_Numbered(40)))]
     if len(set(indices)) != len(indices):
@@ -197,8 +198,8 @@ def _stats(namespace, channels):
     return mean, std, images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3))
 
 
-@check("channel_stats")
-def mean_is_over_every_pixel_of_every_image(namespace):
+@pytest.mark.grade("channel_stats")
+def test_mean_is_over_every_pixel_of_every_image(namespace):
     for channels in (3, 1):
         mean, _, true_mean, _ = _stats(namespace, channels)
         if mean.shape != true_mean.shape:
@@ -208,8 +209,8 @@ def mean_is_over_every_pixel_of_every_image(namespace):
                               "of the dataset (all batches, not only the first).")
 
 
-@check("channel_stats")
-def std_is_over_every_pixel_of_every_image(namespace):
+@pytest.mark.grade("channel_stats")
+def test_std_is_over_every_pixel_of_every_image(namespace):
     for channels in (3, 1):
         _, std, _, true_std = _stats(namespace, channels)
         if std.shape != true_std.shape or not torch.allclose(std, true_std, rtol=2e-3, atol=1e-4):
@@ -235,7 +236,7 @@ def _reference(image, normalize):
     return transforms.Normalize(MEAN, STD)(x) if normalize else x
 
 
-@check("build_transforms")
+@pytest.mark.grade("build_transforms")
 def test_transform_never_augments(namespace):
     image = _random_image()
     for augment in (False, True):
@@ -247,8 +248,8 @@ def test_transform_never_augments(namespace):
                                       "tensors (and normalize them); augmentation is for the training images only.")
 
 
-@check("build_transforms")
-def normalization_uses_the_given_training_statistics(namespace):
+@pytest.mark.grade("build_transforms")
+def test_normalization_uses_the_given_training_statistics(namespace):
     image = _random_image(1)
     for augment in (False, True):
         _, test_transform = _transforms(namespace, augment, normalize=True)
@@ -260,8 +261,8 @@ def normalization_uses_the_given_training_statistics(namespace):
         raise CheckFailed("with normalize, the training images must be normalized with the training mean and std.")
 
 
-@check("build_transforms")
-def no_augmentation_unless_asked(namespace):
+@pytest.mark.grade("build_transforms")
+def test_no_augmentation_unless_asked(namespace):
     image = _random_image(2)
     for normalize in (False, True):
         train_transform, _ = _transforms(namespace, augment=False, normalize=normalize)
@@ -271,8 +272,8 @@ def no_augmentation_unless_asked(namespace):
                                   "tensors (and normalize with the given statistics if asked).")
 
 
-@check("build_transforms")
-def augmentation_is_random_and_normalized(namespace):
+@pytest.mark.grade("build_transforms")
+def test_augmentation_is_random_and_normalized(namespace):
     image = _random_image(3)
     for normalize in (False, True):
         train_transform, _ = _transforms(namespace, augment=True, normalize=normalize)
@@ -298,8 +299,8 @@ def _upright_probe():
     return Image.fromarray(pixels)
 
 
-@check("build_transforms")
-def augmentation_keeps_images_upright(namespace):
+@pytest.mark.grade("build_transforms")
+def test_augmentation_keeps_images_upright(namespace):
     probe = _upright_probe()
     rows = torch.arange(32, dtype=torch.float64).view(32, 1)
     for normalize in (False, True):
@@ -329,8 +330,8 @@ def _reference_parameter_count(in_channels, width, kernel_size):
 CNN_CASES = [(3, 32, 3), (1, 28, 5), (3, 24, 2), (2, 20, 3)]
 
 
-@check("base_cnn")
-def base_cnn_takes_any_channels_width_and_kernel(namespace):
+@pytest.mark.grade("base_cnn")
+def test_base_cnn_takes_any_channels_width_and_kernel(namespace):
     for in_channels, width, kernel_size in CNN_CASES:
         net = _build(namespace, "BaseCNN", in_channels=in_channels, width=width, kernel_size=kernel_size)
         with torch.no_grad():
@@ -341,8 +342,8 @@ def base_cnn_takes_any_channels_width_and_kernel(namespace):
                               "kernel_size.")
 
 
-@check("base_cnn")
-def base_cnn_has_the_base_layers(namespace):
+@pytest.mark.grade("base_cnn")
+def test_base_cnn_has_the_base_layers(namespace):
     for in_channels, width, kernel_size in CNN_CASES:
         net = _build(namespace, "BaseCNN", in_channels=in_channels, width=width, kernel_size=kernel_size)
         if sum(p.numel() for p in net.parameters()) != _reference_parameter_count(in_channels, width, kernel_size):
@@ -350,8 +351,8 @@ def base_cnn_has_the_base_layers(namespace):
                               "channels and kernel_size, fully connected layers of 100, 50 and 10 units).")
 
 
-@check("base_cnn")
-def base_cnn_returns_logits(namespace):
+@pytest.mark.grade("base_cnn")
+def test_base_cnn_returns_logits(namespace):
     net = _build(namespace, "BaseCNN")
     with torch.no_grad():
         out = _forward(net, torch.randn(16, 3, 32, 32) * 3, "BaseCNN()")
@@ -375,8 +376,8 @@ def _dropout_net(namespace, p):
     return net
 
 
-@check("dropout_cnn")
-def dropout_is_active_in_train_mode_and_uses_p(namespace):
+@pytest.mark.grade("dropout_cnn")
+def test_dropout_is_active_in_train_mode_and_uses_p(namespace):
     x = torch.rand(6, 1, 20, 20)
     net = _dropout_net(namespace, 0.5).train()
     with torch.no_grad():
@@ -387,8 +388,8 @@ def dropout_is_active_in_train_mode_and_uses_p(namespace):
             raise CheckFailed("DropoutCNN(p=0) still drops units: use the dropout probability p.")
 
 
-@check("dropout_cnn")
-def dropout_is_off_in_eval_mode(namespace):
+@pytest.mark.grade("dropout_cnn")
+def test_dropout_is_off_in_eval_mode(namespace):
     x = torch.rand(6, 1, 20, 20)
     net = _dropout_net(namespace, 0.5).eval()
     with torch.no_grad():
@@ -402,8 +403,8 @@ def dropout_is_off_in_eval_mode(namespace):
             raise CheckFailed("DropoutCNN in eval mode changes after a switch to train mode and back.")
 
 
-@check("dropout_cnn")
-def dropout_only_in_the_fully_connected_part(namespace):
+@pytest.mark.grade("dropout_cnn")
+def test_dropout_only_in_the_fully_connected_part(namespace):
     x = torch.rand(6, 1, 20, 20)
     net = _dropout_net(namespace, 0.5).train()
     with torch.no_grad(), _outputs_of(net, nn.Conv2d) as records:
@@ -415,8 +416,8 @@ def dropout_only_in_the_fully_connected_part(namespace):
                           "part only.")
 
 
-@check("dropout_cnn")
-def no_dropout_on_the_class_scores(namespace):
+@pytest.mark.grade("dropout_cnn")
+def test_no_dropout_on_the_class_scores(namespace):
     net = _dropout_net(namespace, 0.5).train()
     with torch.no_grad():
         out = _forward(net, torch.rand(16, 1, 20, 20), "DropoutCNN")
@@ -446,8 +447,8 @@ def _penalty(namespace, name, net, lam):
     return value
 
 
-@check("penalties")
-def penalties_are_differentiable(namespace):
+@pytest.mark.grade("penalties")
+def test_penalties_are_differentiable(namespace):
     for name in ("l1_penalty", "l2_penalty"):
         net = _probe_net()
         value = _penalty(namespace, name, net, 0.1)
@@ -456,8 +457,8 @@ def penalties_are_differentiable(namespace):
                               "it adds no gradient to the loss.")
 
 
-@check("penalties")
-def l1_is_lambda_times_the_sum_of_absolute_values(namespace):
+@pytest.mark.grade("penalties")
+def test_l1_is_lambda_times_the_sum_of_absolute_values(namespace):
     net = _probe_net()
     for lam in (0.1, 0.003):
         value = float(_penalty(namespace, "l1_penalty", net, lam).detach())
@@ -469,8 +470,8 @@ def l1_is_lambda_times_the_sum_of_absolute_values(namespace):
             raise CheckFailed("l1_penalty is not lam times the sum of the absolute values of all parameters.")
 
 
-@check("penalties")
-def l2_is_half_lambda_times_the_sum_of_squares(namespace):
+@pytest.mark.grade("penalties")
+def test_l2_is_half_lambda_times_the_sum_of_squares(namespace):
     net = _probe_net()
     for lam in (0.1, 0.003):
         value = float(_penalty(namespace, "l2_penalty", net, lam).detach())
@@ -505,8 +506,8 @@ def _setting(optimizer, key):
     return {group.get(key) for group in optimizer.param_groups}
 
 
-@check("make_optimizer")
-def sgd_uses_lr_momentum_and_weight_decay(namespace):
+@pytest.mark.grade("make_optimizer")
+def test_sgd_uses_lr_momentum_and_weight_decay(namespace):
     for lr, momentum, weight_decay in ((0.05, 0.0, 0.0), (0.01, 0.9, 0.0005)):
         optimizer = _optimizer(namespace, "sgd", _probe_net(), lr=lr, momentum=momentum, weight_decay=weight_decay)
         if type(optimizer) is not torch.optim.SGD:
@@ -520,8 +521,8 @@ def sgd_uses_lr_momentum_and_weight_decay(namespace):
             raise CheckFailed("make_optimizer('sgd', ...) does not use the weight_decay argument.")
 
 
-@check("make_optimizer")
-def adam_uses_lr_and_weight_decay(namespace):
+@pytest.mark.grade("make_optimizer")
+def test_adam_uses_lr_and_weight_decay(namespace):
     for lr, weight_decay in ((0.001, 0.0), (0.01, 0.001)):
         optimizer = _optimizer(namespace, "adam", _probe_net(), lr=lr, weight_decay=weight_decay)
         if type(optimizer) is not torch.optim.Adam or optimizer.defaults.get("decoupled_weight_decay", False):
@@ -533,8 +534,8 @@ def adam_uses_lr_and_weight_decay(namespace):
             raise CheckFailed("make_optimizer('adam', ...) does not use the weight_decay argument.")
 
 
-@check("make_optimizer")
-def unknown_names_raise_a_value_error(namespace):
+@pytest.mark.grade("make_optimizer")
+def test_unknown_names_raise_a_value_error(namespace):
     make_optimizer = answer(namespace, "make_optimizer")
     for name in ("rmsprop", "adamw"):
         try:
@@ -630,8 +631,8 @@ def _penalty_probe(net):
     return 0.5 * sum(p.pow(2).sum() for p in net.parameters())
 
 
-@check("train_epoch")
-def one_step_per_batch_from_fresh_gradients(namespace):
+@pytest.mark.grade("train_epoch")
+def test_one_step_per_batch_from_fresh_gradients(namespace):
     net, optimizer, _, _ = _student_epoch(namespace)
     batches = len(_loader())
     if optimizer.steps != batches:
@@ -647,16 +648,16 @@ def one_step_per_batch_from_fresh_gradients(namespace):
                           "cross-entropy of that batch.")
 
 
-@check("train_epoch")
-def penalty_is_added_to_the_loss(namespace):
+@pytest.mark.grade("train_epoch")
+def test_penalty_is_added_to_the_loss(namespace):
     net, _, _, _ = _student_epoch(namespace, penalty=_penalty_probe, lr=0.1)
     expected, _, _ = _reference_epoch(_loop_net(), _loader(), 0.1, penalty=_penalty_probe)
     if not _same_parameters(net, expected):
         raise CheckFailed("train_epoch does not add penalty(net) to the loss of every batch before backward().")
 
 
-@check("train_epoch")
-def returns_mean_loss_per_sample_and_accuracy(namespace):
+@pytest.mark.grade("train_epoch")
+def test_returns_mean_loss_per_sample_and_accuracy(namespace):
     _, _, loss, accuracy = _student_epoch(namespace)
     _, expected_loss, expected_accuracy = _reference_epoch(_loop_net(), _loader(), 0.5)
     if not np.isclose(loss, expected_loss, rtol=1e-4):
@@ -671,8 +672,8 @@ def returns_mean_loss_per_sample_and_accuracy(namespace):
                           "that runs with and without penalties compare.")
 
 
-@check("train_epoch")
-def trains_in_train_mode(namespace):
+@pytest.mark.grade("train_epoch")
+def test_trains_in_train_mode(namespace):
     net = _loop_net().eval()  # as evaluate leaves it
     answer(namespace, "train_epoch")(net, _loader(), torch.optim.SGD(net.parameters(), lr=0.1), None)
     if not net[0].calls or not all(training for training, _ in net[0].calls):
@@ -702,8 +703,8 @@ def _student_evaluation(namespace, net):
     return _number(loss), _number(accuracy)
 
 
-@check("evaluate")
-def evaluates_in_eval_mode_without_gradients(namespace):
+@pytest.mark.grade("evaluate")
+def test_evaluates_in_eval_mode_without_gradients(namespace):
     net = _bn_net().train()
     buffers = [b.clone() for b in net.buffers()]
     _student_evaluation(namespace, net)
@@ -715,8 +716,8 @@ def evaluates_in_eval_mode_without_gradients(namespace):
         raise CheckFailed("evaluate computes gradients: wrap the loop in torch.no_grad().")
 
 
-@check("evaluate")
-def returns_mean_loss_per_sample_and_accuracy_on_the_loader(namespace):
+@pytest.mark.grade("evaluate")
+def test_returns_mean_loss_per_sample_and_accuracy_on_the_loader(namespace):
     net = _bn_net()
     with torch.no_grad():
         net(torch.randn(32, 4))  # running statistics that differ from the defaults
@@ -780,8 +781,8 @@ def _run(namespace, epochs, penalty=None):
     return {key: [_number(v) for v in history[key]] for key in HISTORY_KEYS}, log, train_loader
 
 
-@check("run_experiment")
-def logs_one_value_per_epoch(namespace):
+@pytest.mark.grade("run_experiment")
+def test_logs_one_value_per_epoch(namespace):
     history, log, train_loader = _run(namespace, 4)
     trains = [entry for entry in log if entry[0] == "train"]
     if len(trains) != 4 or any(loader is not train_loader for _, loader, _ in trains):
@@ -796,8 +797,8 @@ def logs_one_value_per_epoch(namespace):
                           "in each epoch.")
 
 
-@check("run_experiment")
-def logs_the_test_set_after_each_epochs_training(namespace):
+@pytest.mark.grade("run_experiment")
+def test_logs_the_test_set_after_each_epochs_training(namespace):
     history, _, _ = _run(namespace, 3)
     if history["test loss"] != [21.0, 22.0, 23.0] or not np.allclose(history["test accuracy"], [0.51, 0.52, 0.53]):
         if history["test loss"] == [20.0, 21.0, 22.0]:
@@ -807,8 +808,8 @@ def logs_the_test_set_after_each_epochs_training(namespace):
                           "test_loader) after each epoch's training.")
 
 
-@check("run_experiment")
-def passes_the_penalty_on(namespace):
+@pytest.mark.grade("run_experiment")
+def test_passes_the_penalty_on(namespace):
     def penalty(net):
         return 0.0
 
@@ -820,16 +821,16 @@ def passes_the_penalty_on(namespace):
 # ---------------------------------------------------------------- sgd_settings
 
 
-@check("sgd_settings")
-def learning_rate_suits_sgd_with_momentum(namespace):
+@pytest.mark.grade("sgd_settings")
+def test_learning_rate_suits_sgd_with_momentum(namespace):
     lr = answer(namespace, "SGD_LEARNING_RATE")
     if not isinstance(lr, (int, float)) or not 1e-3 <= lr <= 0.1:
         raise CheckFailed("SGD_LEARNING_RATE is not a learning rate that trains this CNN well with momentum 0.9 "
                           "(too large diverges, too small hardly learns in a few epochs).")
 
 
-@check("sgd_settings")
-def weight_decay_is_moderate(namespace):
+@pytest.mark.grade("sgd_settings")
+def test_weight_decay_is_moderate(namespace):
     weight_decay = answer(namespace, "SGD_WEIGHT_DECAY")
     if not isinstance(weight_decay, (int, float)) or not 0 <= weight_decay <= 5e-3:
         raise CheckFailed("SGD_WEIGHT_DECAY is too large: such a weight decay pulls the weights to zero faster "
@@ -849,8 +850,8 @@ def _log_probabilities(out, who):
                           "(the exp of every row sums to 1).")
 
 
-@check("cnn2")
-def cnn2_returns_log_probabilities_per_image(namespace):
+@pytest.mark.grade("cnn2")
+def test_cnn2_returns_log_probabilities_per_image(namespace):
     net = _build(namespace, "CNN2")
     with torch.no_grad():
         for batch in (1, MNIST_BATCH[0]):
@@ -861,8 +862,8 @@ def cnn2_returns_log_probabilities_per_image(namespace):
         _log_probabilities(_forward(net, torch.rand(*MNIST_BATCH), "CNN2"), "CNN2")
 
 
-@check("cnn2")
-def cnn2_convolutions_preserve_the_size(namespace):
+@pytest.mark.grade("cnn2")
+def test_cnn2_convolutions_preserve_the_size(namespace):
     net = _build(namespace, "CNN2")
     with torch.no_grad(), _outputs_of(net, nn.Conv2d) as records:
         _forward(net, torch.rand(*MNIST_BATCH), "CNN2")
@@ -874,8 +875,8 @@ def cnn2_convolutions_preserve_the_size(namespace):
                           "stride 1 needs padding 2.")
 
 
-@check("cnn2")
-def cnn2_flattens_64_by_7_by_7_features(namespace):
+@pytest.mark.grade("cnn2")
+def test_cnn2_flattens_64_by_7_by_7_features(namespace):
     net = _build(namespace, "CNN2")
     with torch.no_grad(), _outputs_of(net, nn.Linear) as records:
         _forward(net, torch.rand(*MNIST_BATCH), "CNN2")
@@ -888,15 +889,15 @@ def _cnn3(namespace, p):
     return _build(namespace, "CNN3", p=p)
 
 
-@check("cnn3")
-def cnn3_returns_log_probabilities(namespace):
+@pytest.mark.grade("cnn3")
+def test_cnn3_returns_log_probabilities(namespace):
     net = _cnn3(namespace, 0.2).eval()
     with torch.no_grad():
         _log_probabilities(_forward(net, torch.rand(*MNIST_BATCH), "CNN3"), "CNN3")
 
 
-@check("cnn3")
-def cnn3_uses_batch_statistics_in_train_mode(namespace):
+@pytest.mark.grade("cnn3")
+def test_cnn3_uses_batch_statistics_in_train_mode(namespace):
     net = _cnn3(namespace, 0.0).train()
     x = torch.rand(*MNIST_BATCH)
     other = x.clone()
@@ -912,8 +913,8 @@ def cnn3_uses_batch_statistics_in_train_mode(namespace):
         raise CheckFailed("CNN3's batch normalization does not update running statistics in train mode.")
 
 
-@check("cnn3")
-def cnn3_uses_running_statistics_and_no_dropout_in_eval_mode(namespace):
+@pytest.mark.grade("cnn3")
+def test_cnn3_uses_running_statistics_and_no_dropout_in_eval_mode(namespace):
     net = _cnn3(namespace, 0.5).train()
     with torch.no_grad():
         for _ in range(3):
@@ -931,8 +932,8 @@ def cnn3_uses_running_statistics_and_no_dropout_in_eval_mode(namespace):
                               "running statistics (keep track_running_stats on).")
 
 
-@check("cnn3")
-def cnn3_has_dropout_with_probability_p(namespace):
+@pytest.mark.grade("cnn3")
+def test_cnn3_has_dropout_with_probability_p(namespace):
     x = torch.rand(*MNIST_BATCH)
     with torch.no_grad():
         net = _cnn3(namespace, 0.5).train()

@@ -14,6 +14,7 @@ import functools
 import itertools
 
 import numpy as np
+import pytest
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -21,7 +22,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from autograder.checks.probes import answer, drawn_figure, share_parameters
-from autograder.checks.registry import CheckFailed, check
+from autograder.check_runner import CheckFailed
 
 IMAGE_PIXELS = 28 * 28
 N_CLASSES = 10
@@ -152,33 +153,33 @@ def _require_gradient_on_the_layer_only(namespace, name):
                               "): every weight and bias of the layer must be penalised.")
 
 
-@check("l1_penalty")
-def l1_penalty_is_a_differentiable_scalar(namespace):
+@pytest.mark.grade("l1_penalty")
+def test_l1_penalty_is_a_differentiable_scalar(namespace):
     _require_differentiable_scalar(namespace, "l1_penalty")
 
 
-@check("l1_penalty", weight=2)
-def l1_penalty_is_strength_times_sum_of_absolute_values(namespace):
+@pytest.mark.grade("l1_penalty", weight=2)
+def test_l1_penalty_is_strength_times_sum_of_absolute_values(namespace):
     _require_value(namespace, "l1_penalty")
 
 
-@check("l1_penalty")
-def l1_penalty_gradient_reaches_the_layer_only(namespace):
+@pytest.mark.grade("l1_penalty")
+def test_l1_penalty_gradient_reaches_the_layer_only(namespace):
     _require_gradient_on_the_layer_only(namespace, "l1_penalty")
 
 
-@check("l2_penalty")
-def l2_penalty_is_a_differentiable_scalar(namespace):
+@pytest.mark.grade("l2_penalty")
+def test_l2_penalty_is_a_differentiable_scalar(namespace):
     _require_differentiable_scalar(namespace, "l2_penalty")
 
 
-@check("l2_penalty", weight=2)
-def l2_penalty_is_half_strength_times_sum_of_squares(namespace):
+@pytest.mark.grade("l2_penalty", weight=2)
+def test_l2_penalty_is_half_strength_times_sum_of_squares(namespace):
     _require_value(namespace, "l2_penalty")
 
 
-@check("l2_penalty")
-def l2_penalty_gradient_reaches_the_layer_only(namespace):
+@pytest.mark.grade("l2_penalty")
+def test_l2_penalty_gradient_reaches_the_layer_only(namespace):
     _require_gradient_on_the_layer_only(namespace, "l2_penalty")
 
 
@@ -232,8 +233,8 @@ def _trained(net, penalty=None, zero_grad=True):
     return _parameters(reference)
 
 
-@check("train_epoch")
-def epoch_takes_one_sgd_step_per_minibatch(namespace):
+@pytest.mark.grade("train_epoch")
+def test_epoch_takes_one_sgd_step_per_minibatch(namespace):
     net = _small_net()
     student = copy.deepcopy(net)
     _student_epoch(namespace, student, _epoch_loader(), _LR)
@@ -246,8 +247,8 @@ def epoch_takes_one_sgd_step_per_minibatch(namespace):
                       "net(images) (without a penalty, the result differs from plain SGD).")
 
 
-@check("train_epoch", weight=2)
-def epoch_adds_the_penalty_to_the_loss(namespace):
+@pytest.mark.grade("train_epoch", weight=2)
+def test_epoch_adds_the_penalty_to_the_loss(namespace):
     net = _small_net()
     student = copy.deepcopy(net)
     _student_epoch(namespace, student, _epoch_loader(), _LR, penalty=_probe_penalty)
@@ -260,8 +261,8 @@ def epoch_adds_the_penalty_to_the_loss(namespace):
                       "on every minibatch.")
 
 
-@check("train_epoch")
-def epoch_returns_the_mean_minibatch_loss(namespace):
+@pytest.mark.grade("train_epoch")
+def test_epoch_returns_the_mean_minibatch_loss(namespace):
     net = _small_net()
     # a zero learning rate keeps the network fixed, so every minibatch loss is known however the steps are taken
     losses = _reference_epoch(copy.deepcopy(net), _epoch_loader(), 0.0, _probe_penalty)
@@ -281,8 +282,8 @@ def epoch_returns_the_mean_minibatch_loss(namespace):
     raise CheckFailed("train_epoch does not return the mean minibatch loss (cross-entropy + penalty) of the epoch.")
 
 
-@check("train_epoch")
-def epoch_trains_in_training_mode(namespace):
+@pytest.mark.grade("train_epoch")
+def test_epoch_trains_in_training_mode(namespace):
     net = nn.Sequential(nn.Linear(12, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 4))
     net.eval()  # as evaluate leaves it
     _student_epoch(namespace, net, _epoch_loader(), 0.0)
@@ -380,8 +381,8 @@ def _recorded_by_name(net, layers, x):
     return records, result
 
 
-@check("MyNetworkWithDropout")
-def dropout_net_is_my_network_in_eval_mode(namespace):
+@pytest.mark.grade("MyNetworkWithDropout")
+def test_dropout_net_is_my_network_in_eval_mode(namespace):
     net, layers = _dropout_net(namespace, 0.5)
     net.eval()
     x = _images(20)
@@ -395,8 +396,8 @@ def dropout_net_is_my_network_in_eval_mode(namespace):
                           "(fc1, ReLU, fc2, ReLU, fc3).")
 
 
-@check("MyNetworkWithDropout", weight=2)
-def dropout_between_the_first_and_second_layer(namespace):
+@pytest.mark.grade("MyNetworkWithDropout", weight=2)
+def test_dropout_between_the_first_and_second_layer(namespace):
     net, layers = _dropout_net(namespace, _P)
     net.train()
     records, _ = _recorded_by_name(net, layers, _images())
@@ -405,8 +406,8 @@ def dropout_between_the_first_and_second_layer(namespace):
                           "(on fc1's output, before fc2).")
 
 
-@check("MyNetworkWithDropout")
-def dropout_probability_is_p(namespace):
+@pytest.mark.grade("MyNetworkWithDropout")
+def test_dropout_probability_is_p(namespace):
     for p in (_P, 0.6, None):
         net, layers = _dropout_net(namespace, p)
         net.train()
@@ -424,8 +425,8 @@ def dropout_probability_is_p(namespace):
                           "by 1/(1-p), as nn.Dropout(p) does.")
 
 
-@check("MyNetworkWithDropout")
-def no_dropout_elsewhere(namespace):
+@pytest.mark.grade("MyNetworkWithDropout")
+def test_no_dropout_elsewhere(namespace):
     net, layers = _dropout_net(namespace, _P)
     net.train()
     x = _images()
@@ -462,8 +463,8 @@ def _chain(linears, x, relu_last=False, relu=True):
     return x
 
 
-@check("build_network")
-def network_has_the_layer_sizes(namespace):
+@pytest.mark.grade("build_network")
+def test_network_has_the_layer_sizes(namespace):
     for hidden_sizes in _ARCHITECTURES:
         sizes = [IMAGE_PIXELS, *hidden_sizes, N_CLASSES]
         shapes = [(layer.in_features, layer.out_features) for layer in _linears(_build(namespace, hidden_sizes))]
@@ -472,8 +473,8 @@ def network_has_the_layer_sizes(namespace):
                               f"{' → '.join(map(str, sizes))}: one per hidden size, then one with 10 outputs.")
 
 
-@check("build_network", weight=2)
-def network_is_a_relu_mlp_in_eval_mode(namespace):
+@pytest.mark.grade("build_network", weight=2)
+def test_network_is_a_relu_mlp_in_eval_mode(namespace):
     x = _images(20)
     for hidden_sizes, dropout in (([32, 16], None), ([24], 0.5), ([16, 16, 8], 0.3)):
         net = _build(namespace, hidden_sizes, dropout)
@@ -497,8 +498,8 @@ def network_is_a_relu_mlp_in_eval_mode(namespace):
                           "through its layers in order.")
 
 
-@check("build_network")
-def network_has_dropout_after_every_hidden_layer(namespace):
+@pytest.mark.grade("build_network")
+def test_network_has_dropout_after_every_hidden_layer(namespace):
     for hidden_sizes, p in (([64, 48, 32], 0.4), ([64], 0.2)):
         net = _build(namespace, hidden_sizes, p)
         net.train()
@@ -513,8 +514,8 @@ def network_has_dropout_after_every_hidden_layer(namespace):
                                   "probability given as the dropout argument (scaling the others by 1/(1-p)).")
 
 
-@check("build_network")
-def network_has_no_dropout_on_input_or_output(namespace):
+@pytest.mark.grade("build_network")
+def test_network_has_no_dropout_on_input_or_output(namespace):
     net = _build(namespace, [64, 32], 0.4)
     net.train()
     x = _images()
@@ -533,8 +534,8 @@ def network_has_no_dropout_on_input_or_output(namespace):
                           "dropout > 0.")
 
 
-@check("build_network")
-def network_is_new_on_every_call(namespace):
+@pytest.mark.grade("build_network")
+def test_network_is_new_on_every_call(namespace):
     first, second = _build(namespace, [32, 16]), _build(namespace, [32, 16])
     if first is second or share_parameters(first, second):
         raise CheckFailed("two networks from build_network share layers: create new layers on every call.")
@@ -561,8 +562,8 @@ def _evaluate(namespace, net, loader):
     return _number(answer(namespace, "evaluate")(net, loader), "evaluate")
 
 
-@check("evaluate", weight=2)
-def evaluate_counts_every_image(namespace):
+@pytest.mark.grade("evaluate", weight=2)
+def test_evaluate_counts_every_image(namespace):
     net = nn.Linear(12, 4)
     correct = [0, 1, 2, 3, 48, 49]  # 4 of the first minibatch and the whole (small) last one
     accuracy = _evaluate(namespace, net, _labelled_loader(net, correct))
@@ -580,8 +581,8 @@ def evaluate_counts_every_image(namespace):
                       "(the argmax of the scores) is the label.")
 
 
-@check("evaluate")
-def evaluate_uses_eval_mode(namespace):
+@pytest.mark.grade("evaluate")
+def test_evaluate_uses_eval_mode(namespace):
     net = nn.Sequential(nn.Linear(12, 32), nn.ReLU(), nn.Dropout(0.9), nn.Linear(32, 4))
     loader = _labelled_loader(net, range(50))  # every label is the eval-mode prediction
     net.train()  # as train_epoch leaves it
@@ -604,8 +605,8 @@ class _GradSpy(nn.Module):
         return self.inner(x)
 
 
-@check("evaluate")
-def evaluate_builds_no_graph(namespace):
+@pytest.mark.grade("evaluate")
+def test_evaluate_builds_no_graph(namespace):
     net = _GradSpy(nn.Linear(12, 4))
     loader = _labelled_loader(net.inner, [0])
     _evaluate(namespace, net, loader)
@@ -643,8 +644,8 @@ def _matches(array, tensors):
     return values.shape == expected.shape and np.allclose(values, expected)
 
 
-@check("weight_histogram_data")
-def histogram_data_is_two_flat_numpy_arrays(namespace):
+@pytest.mark.grade("weight_histogram_data")
+def test_histogram_data_is_two_flat_numpy_arrays(namespace):
     for array, which in zip(_histogram_data(namespace, _deep_net()), ("hidden", "output"), strict=True):
         if torch.is_tensor(array):
             raise CheckFailed(f"the {which} weights are a tensor: return NumPy arrays (.detach().numpy()).")
@@ -655,8 +656,8 @@ def histogram_data_is_two_flat_numpy_arrays(namespace):
                               "(.flatten()), or plt.hist draws one histogram per column.")
 
 
-@check("weight_histogram_data")
-def histogram_data_hidden_is_the_first_layer_weights(namespace):
+@pytest.mark.grade("weight_histogram_data")
+def test_histogram_data_hidden_is_the_first_layer_weights(namespace):
     net = _deep_net()
     linears = _linears(net)
     hidden, _ = _histogram_data(namespace, net)
@@ -671,8 +672,8 @@ def histogram_data_hidden_is_the_first_layer_weights(namespace):
     raise CheckFailed("the hidden values are not the weights of the first linear layer (the hidden layer).")
 
 
-@check("weight_histogram_data")
-def histogram_data_output_is_the_last_layer_weights(namespace):
+@pytest.mark.grade("weight_histogram_data")
+def test_histogram_data_output_is_the_last_layer_weights(namespace):
     net = _deep_net()
     linears = _linears(net)
     _, output = _histogram_data(namespace, net)
@@ -743,8 +744,8 @@ def _require_histogram_of(ax, weights, which, other):
         raise CheckFailed(f"the {which} panel's bar heights do not count the {which} weights.")
 
 
-@check("plot_weight_histograms")
-def histograms_figure_is_returned_with_two_panels(namespace):
+@pytest.mark.grade("plot_weight_histograms")
+def test_histograms_figure_is_returned_with_two_panels(namespace):
     with _histograms(namespace) as (returned, figure):
         if not isinstance(returned, Figure):
             raise CheckFailed("plot_weight_histograms does not return the matplotlib Figure it draws.")
@@ -752,8 +753,8 @@ def histograms_figure_is_returned_with_two_panels(namespace):
             raise CheckFailed("the figure needs two panels: the hidden layer's histogram and the output layer's.")
 
 
-@check("plot_weight_histograms", weight=2)
-def histograms_show_the_weights(namespace):
+@pytest.mark.grade("plot_weight_histograms", weight=2)
+def test_histograms_show_the_weights(namespace):
     hidden, output = _histogram_inputs()
     with _histograms(namespace) as (_, figure):
         hidden_panel, output_panel = _panels(figure)
@@ -761,15 +762,15 @@ def histograms_show_the_weights(namespace):
         _require_histogram_of(output_panel, output, "output", hidden)
 
 
-@check("plot_weight_histograms")
-def histograms_have_50_bins(namespace):
+@pytest.mark.grade("plot_weight_histograms")
+def test_histograms_have_50_bins(namespace):
     with _histograms(namespace) as (_, figure):
         if any(len(_bars(ax)) != _BINS for ax in _panels(figure)):
             raise CheckFailed("each histogram should have 50 bins, as in the seed (bins=50).")
 
 
-@check("plot_weight_histograms")
-def histograms_are_labelled(namespace):
+@pytest.mark.grade("plot_weight_histograms")
+def test_histograms_are_labelled(namespace):
     with _histograms(namespace) as (_, figure):
         axes = sorted(figure.axes, key=lambda ax: ax.get_position().x0)
         titles = [ax.get_title().lower() for ax in axes]
@@ -780,8 +781,8 @@ def histograms_are_labelled(namespace):
             raise CheckFailed("label both axes of both panels (weight value, frequency).")
 
 
-@check("plot_weight_histograms")
-def histograms_have_the_figure_title(namespace):
+@pytest.mark.grade("plot_weight_histograms")
+def test_histograms_have_the_figure_title(namespace):
     with _histograms(namespace) as (_, figure):
         if _TITLE not in figure.get_suptitle():
             raise CheckFailed("the figure does not show the title argument above both panels (fig.suptitle(title)).")
@@ -798,8 +799,8 @@ def _sparsity(namespace, *threshold):
     return answer(namespace, "sparsity")(weights, *threshold)
 
 
-@check("sparsity", weight=2)
-def sparsity_is_the_share_near_zero(namespace):
+@pytest.mark.grade("sparsity", weight=2)
+def test_sparsity_is_the_share_near_zero(namespace):
     share = _number(_sparsity(namespace, 1e-3), "sparsity")
     if np.isclose(share, 0.4):
         return
@@ -816,16 +817,16 @@ def sparsity_is_the_share_near_zero(namespace):
     raise CheckFailed("sparsity is not the share of the entries with |w| < threshold.")
 
 
-@check("sparsity")
-def sparsity_uses_the_threshold(namespace):
+@pytest.mark.grade("sparsity")
+def test_sparsity_uses_the_threshold(namespace):
     if not np.isclose(_number(_sparsity(namespace, 0.05), "sparsity"), 0.8):
         raise CheckFailed("sparsity does not use its threshold argument.")
     if not np.isclose(_number(_sparsity(namespace), "sparsity"), 0.4):
         raise CheckFailed("sparsity's default threshold is not 1e-3.")
 
 
-@check("sparsity")
-def sparsity_returns_a_float(namespace):
+@pytest.mark.grade("sparsity")
+def test_sparsity_returns_a_float(namespace):
     share = _sparsity(namespace, 1e-3)
     if not isinstance(share, float | np.floating):
         raise CheckFailed(f"sparsity returns {type(share).__name__}: return a Python float (.item()).")
@@ -881,8 +882,8 @@ def _trained_from(namespace, start, momentum, lr, epochs):
     return _parameters(net)
 
 
-@check("momentum_sweep")
-def sweep_returns_an_accuracy_per_momentum(namespace):
+@pytest.mark.grade("momentum_sweep")
+def test_sweep_returns_an_accuracy_per_momentum(namespace):
     result, _ = _run_sweep(namespace)
     if not isinstance(result, dict):
         raise CheckFailed("momentum_sweep must return a dict {momentum: accuracy}.")
@@ -892,16 +893,16 @@ def sweep_returns_an_accuracy_per_momentum(namespace):
         _number(value, "momentum_sweep's accuracy")
 
 
-@check("momentum_sweep")
-def sweep_builds_a_new_network_per_momentum(namespace):
+@pytest.mark.grade("momentum_sweep")
+def test_sweep_builds_a_new_network_per_momentum(namespace):
     _, built = _run_sweep(namespace)
     if len(built) != len(_MOMENTUMS):
         raise CheckFailed("momentum_sweep must build a new network with make_net() for every momentum value, "
                           "so that no run continues training another run's network.")
 
 
-@check("momentum_sweep")
-def sweep_starts_every_run_from_the_same_weights(namespace):
+@pytest.mark.grade("momentum_sweep")
+def test_sweep_starts_every_run_from_the_same_weights(namespace):
     _, built = _run_sweep(namespace)
     start = _seeded_start(_SWEEP["seed"])
     if not all(_same(initial, start, rtol=0, atol=0) for _, initial in built):
@@ -909,8 +910,8 @@ def sweep_starts_every_run_from_the_same_weights(namespace):
                           "with the seed argument, right before building each network.")
 
 
-@check("momentum_sweep", weight=2)
-def sweep_trains_with_sgd_and_the_momentum(namespace):
+@pytest.mark.grade("momentum_sweep", weight=2)
+def test_sweep_trains_with_sgd_and_the_momentum(namespace):
     _, built = _run_sweep(namespace)
     if len(built) != len(_MOMENTUMS):
         return  # a network reused for every momentum loses the points of the check above
@@ -929,8 +930,8 @@ def sweep_trains_with_sgd_and_the_momentum(namespace):
                           "torch.optim.SGD(lr=lr, momentum=momentum).")
 
 
-@check("momentum_sweep")
-def sweep_measures_the_test_accuracy(namespace):
+@pytest.mark.grade("momentum_sweep")
+def test_sweep_measures_the_test_accuracy(namespace):
     result, built = _run_sweep(namespace)
     if len(built) != len(_MOMENTUMS) or not isinstance(result, dict) or list(result) != list(_MOMENTUMS):
         return  # the checks above take these points

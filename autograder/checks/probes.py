@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from torch import nn
 
-from autograder.checks.registry import CheckFailed
+from autograder.check_runner import CheckFailed
 
 
 def answer(namespace: dict, name: str):

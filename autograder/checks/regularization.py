@@ -10,13 +10,14 @@ numbers it expects.
 import contextlib
 
 import numpy as np
+import pytest
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import TensorDataset
 
 from autograder.checks.probes import answer, drawn_figure, share_parameters
-from autograder.checks.registry import CheckFailed, check
+from autograder.check_runner import CheckFailed
 from reglab import training
 from reglab.models import build_net
 
@@ -85,21 +86,21 @@ def _settings(optimizer, key):
     return {group[key] for group in optimizer.param_groups}
 
 
-@check("build_optimizer")
-def optimizer_is_adam(namespace):
+@pytest.mark.grade("build_optimizer")
+def test_optimizer_is_adam(namespace):
     optimizer = answer(namespace, "build_optimizer")(build_net(), 0.01)
     _require_plain_adam(optimizer, "build_optimizer")
 
 
-@check("build_optimizer")
-def optimizer_updates_the_given_network(namespace):
+@pytest.mark.grade("build_optimizer")
+def test_optimizer_updates_the_given_network(namespace):
     net = build_net()
     optimizer = answer(namespace, "build_optimizer")(net, 0.01)
     _require_parameters_of(optimizer, net, "build_optimizer")
 
 
-@check("build_optimizer")
-def optimizer_uses_the_weight_decay(namespace):
+@pytest.mark.grade("build_optimizer")
+def test_optimizer_uses_the_weight_decay(namespace):
     build_optimizer = answer(namespace, "build_optimizer")
     for weight_decay in (0.0, 0.001, 0.1):
         optimizer = build_optimizer(build_net(), weight_decay)
@@ -108,8 +109,8 @@ def optimizer_uses_the_weight_decay(namespace):
                               "(the optimizer's built-in weight decay).")
 
 
-@check("build_optimizer")
-def optimizer_uses_the_learning_rate(namespace):
+@pytest.mark.grade("build_optimizer")
+def test_optimizer_uses_the_learning_rate(namespace):
     build_optimizer = answer(namespace, "build_optimizer")
     if _settings(build_optimizer(build_net(), 0.01, lr=0.003), "lr") != {0.003}:
         raise CheckFailed("build_optimizer does not give the optimizer the lr argument.")
@@ -125,8 +126,8 @@ def _penalty_value(namespace, net, weight_decay):
     return float(penalty.detach().sum()) if torch.is_tensor(penalty) else float(penalty)
 
 
-@check("l2_penalty")
-def penalty_is_a_differentiable_scalar(namespace):
+@pytest.mark.grade("l2_penalty")
+def test_penalty_is_a_differentiable_scalar(namespace):
     penalty = answer(namespace, "l2_penalty")(nn.Linear(3, 2), 0.1)
     if not torch.is_tensor(penalty):
         raise CheckFailed("l2_penalty returns a plain number, not a tensor: without .item() or float() "
@@ -138,8 +139,8 @@ def penalty_is_a_differentiable_scalar(namespace):
                           "so it adds no gradient to the loss.")
 
 
-@check("l2_penalty")
-def penalty_value_is_half_weight_decay_times_squares(namespace):
+@pytest.mark.grade("l2_penalty")
+def test_penalty_value_is_half_weight_decay_times_squares(namespace):
     # no biases here, so that this check does not depend on whether the biases are included
     net = nn.Sequential(nn.Linear(3, 4, bias=False), nn.ReLU(), nn.Linear(4, 4, bias=False), nn.ReLU(),
                         nn.Linear(4, 2, bias=False))
@@ -154,8 +155,8 @@ def penalty_value_is_half_weight_decay_times_squares(namespace):
                               "the network's parameters (of every layer).")
 
 
-@check("l2_penalty")
-def penalty_covers_the_biases(namespace):
+@pytest.mark.grade("l2_penalty")
+def test_penalty_covers_the_biases(namespace):
     layer = nn.Linear(3, 2)
     with torch.no_grad():
         layer.weight.zero_()
@@ -171,8 +172,8 @@ def _step(optimizer, loss):
     optimizer.step()
 
 
-@check("l2_penalty", weight=2)
-def penalty_matches_adam_weight_decay(namespace):
+@pytest.mark.grade("l2_penalty", weight=2)
+def test_penalty_matches_adam_weight_decay(namespace):
     l2_penalty = answer(namespace, "l2_penalty")
     penalized = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     decayed = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
@@ -223,18 +224,18 @@ def _require_first_step(namespace, name, optimizer_class, other_class):
                           f"torch.optim.{optimizer_class.__name__} (default betas and eps) with a zero loss gradient.")
 
 
-@check("adam_vs_adamw", weight=2)
-def adam_first_step_matches_torch(namespace):
+@pytest.mark.grade("adam_vs_adamw", weight=2)
+def test_adam_first_step_matches_torch(namespace):
     _require_first_step(namespace, "adam_first_step", torch.optim.Adam, torch.optim.AdamW)
 
 
-@check("adam_vs_adamw", weight=2)
-def adamw_first_step_matches_torch(namespace):
+@pytest.mark.grade("adam_vs_adamw", weight=2)
+def test_adamw_first_step_matches_torch(namespace):
     _require_first_step(namespace, "adamw_first_step", torch.optim.AdamW, torch.optim.Adam)
 
 
-@check("adam_vs_adamw")
-def first_steps_leave_theta_unchanged(namespace):
+@pytest.mark.grade("adam_vs_adamw")
+def test_first_steps_leave_theta_unchanged(namespace):
     for name in ("adam_first_step", "adamw_first_step"):
         theta = _THETA.clone()
         answer(namespace, name)(theta, 0.1, 0.1)
@@ -314,8 +315,8 @@ def _require_dropout_after(linears, received, layer, p, who):
                           "so eval mode sees activations of another size.")
 
 
-@check("build_net_with_dropout")
-def dropout_net_has_the_seed_layers(namespace):
+@pytest.mark.grade("build_net_with_dropout")
+def test_dropout_net_has_the_seed_layers(namespace):
     net, _ = _dropout_net(namespace, 0.5)
     net.eval()
     with torch.no_grad():
@@ -324,8 +325,8 @@ def dropout_net_has_the_seed_layers(namespace):
         raise CheckFailed("build_net_with_dropout: for N images of 784 pixels the network must give N × 10 outputs.")
 
 
-@check("build_net_with_dropout")
-def dropout_net_is_new_on_every_call(namespace):
+@pytest.mark.grade("build_net_with_dropout")
+def test_dropout_net_is_new_on_every_call(namespace):
     build_net_with_dropout = answer(namespace, "build_net_with_dropout")
     first, second = build_net_with_dropout(0.5), build_net_with_dropout(0.5)
     if first is second:
@@ -335,8 +336,8 @@ def dropout_net_is_new_on_every_call(namespace):
                           "create new layers on every call.")
 
 
-@check("build_net_with_dropout", weight=2)
-def dropout_net_is_the_seed_mlp_in_eval_mode(namespace):
+@pytest.mark.grade("build_net_with_dropout", weight=2)
+def test_dropout_net_is_the_seed_mlp_in_eval_mode(namespace):
     net, linears = _dropout_net(namespace, 0.5)
     net.eval()
     x = torch.randn(20, 784)
@@ -350,8 +351,8 @@ def dropout_net_is_the_seed_mlp_in_eval_mode(namespace):
                           "(Linear, ReLU, Linear, ReLU, Linear, with dropout switched off).")
 
 
-@check("build_net_with_dropout")
-def dropout_net_is_random_in_training_mode(namespace):
+@pytest.mark.grade("build_net_with_dropout")
+def test_dropout_net_is_random_in_training_mode(namespace):
     net, _ = _dropout_net(namespace, 0.5)
     net.train()
     x = torch.randn(20, 784)
@@ -366,22 +367,22 @@ def dropout_net_is_random_in_training_mode(namespace):
                           "p is the probability of dropping a unit.")
 
 
-@check("build_net_with_dropout")
-def dropout_after_the_first_linear_layer(namespace):
+@pytest.mark.grade("build_net_with_dropout")
+def test_dropout_after_the_first_linear_layer(namespace):
     net, linears = _dropout_net(namespace, 0.3)
     _, received, _ = _probe_training_mode(net, linears)
     _require_dropout_after(linears, received, 0, 0.3, "build_net_with_dropout")
 
 
-@check("build_net_with_dropout")
-def dropout_after_the_second_linear_layer(namespace):
+@pytest.mark.grade("build_net_with_dropout")
+def test_dropout_after_the_second_linear_layer(namespace):
     net, linears = _dropout_net(namespace, 0.3)
     _, received, _ = _probe_training_mode(net, linears)
     _require_dropout_after(linears, received, 1, 0.3, "build_net_with_dropout")
 
 
-@check("build_net_with_dropout")
-def no_dropout_on_the_input_or_the_output(namespace):
+@pytest.mark.grade("build_net_with_dropout")
+def test_no_dropout_on_the_input_or_the_output(namespace):
     net, linears = _dropout_net(namespace, 0.3)
     x, received, output = _probe_training_mode(net, linears)
     if not torch.equal(received[0], x):
@@ -410,13 +411,13 @@ def _setup(namespace, p, lr=None):
     return net, optimizer
 
 
-@check("dropout_experiment")
-def setup_returns_net_and_optimizer(namespace):
+@pytest.mark.grade("dropout_experiment")
+def test_setup_returns_net_and_optimizer(namespace):
     _setup(namespace, 0.3)
 
 
-@check("dropout_experiment")
-def setup_net_is_build_net_with_dropout_of_p(namespace):
+@pytest.mark.grade("dropout_experiment")
+def test_setup_net_is_build_net_with_dropout_of_p(namespace):
     # Compared with the student's own build_net_with_dropout, so that a mistake
     # there costs points on that item only, not here a second time.
     net, _ = _setup(namespace, 0.3)
@@ -432,8 +433,8 @@ def _architecture(net) -> list:
             + [tuple(parameter.shape) for parameter in net.parameters()])
 
 
-@check("dropout_experiment")
-def setup_builds_a_new_network(namespace):
+@pytest.mark.grade("dropout_experiment")
+def test_setup_builds_a_new_network(namespace):
     build = answer(namespace, "build_net_with_dropout")
     if share_parameters(build(0.3), build(0.3)):
         return  # build_net_with_dropout already loses points for reusing its network
@@ -443,15 +444,15 @@ def setup_builds_a_new_network(namespace):
                           "every run needs a new network.")
 
 
-@check("dropout_experiment")
-def setup_optimizer_is_adam_over_the_net(namespace):
+@pytest.mark.grade("dropout_experiment")
+def test_setup_optimizer_is_adam_over_the_net(namespace):
     net, optimizer = _setup(namespace, 0.3)
     _require_plain_adam(optimizer, "dropout_experiment_setup")
     _require_parameters_of(optimizer, net, "dropout_experiment_setup")
 
 
-@check("dropout_experiment")
-def setup_optimizer_settings(namespace):
+@pytest.mark.grade("dropout_experiment")
+def test_setup_optimizer_settings(namespace):
     _, optimizer = _setup(namespace, 0.3, lr=0.003)
     if _settings(optimizer, "lr") != {0.003}:
         raise CheckFailed("dropout_experiment_setup does not give the optimizer the lr argument.")
@@ -518,8 +519,8 @@ def _require_curve(figure, stat):
     raise CheckFailed(f"no axes shows the final-epoch train and validation {stat} of every history.")
 
 
-@check("plot_learning_curve")
-def plot_returns_a_figure_with_two_axes(namespace):
+@pytest.mark.grade("plot_learning_curve")
+def test_plot_returns_a_figure_with_two_axes(namespace):
     with _learning_curve(namespace) as (returned, figure):
         if not isinstance(returned, Figure):
             raise CheckFailed("plot_learning_curve does not return the matplotlib Figure it draws.")
@@ -527,20 +528,20 @@ def plot_returns_a_figure_with_two_axes(namespace):
             raise CheckFailed("the learning curve figure needs two axes: one for the loss, one for the accuracy.")
 
 
-@check("plot_learning_curve")
-def plot_shows_the_final_loss(namespace):
+@pytest.mark.grade("plot_learning_curve")
+def test_plot_shows_the_final_loss(namespace):
     with _learning_curve(namespace) as (_, figure):
         _require_curve(figure, "loss")
 
 
-@check("plot_learning_curve")
-def plot_shows_the_final_accuracy(namespace):
+@pytest.mark.grade("plot_learning_curve")
+def test_plot_shows_the_final_accuracy(namespace):
     with _learning_curve(namespace) as (_, figure):
         _require_curve(figure, "accuracy")
 
 
-@check("plot_learning_curve")
-def plot_uses_the_x_scale(namespace):
+@pytest.mark.grade("plot_learning_curve")
+def test_plot_uses_the_x_scale(namespace):
     for xscale in ("log", "linear"):
         with _learning_curve(namespace, xscale) as (_, figure):
             if any(axes.get_xscale() != xscale for axes in figure.axes):
@@ -548,8 +549,8 @@ def plot_uses_the_x_scale(namespace):
                                   "use the xscale argument.")
 
 
-@check("plot_learning_curve")
-def plot_labels_both_axes(namespace):
+@pytest.mark.grade("plot_learning_curve")
+def test_plot_labels_both_axes(namespace):
     with _learning_curve(namespace) as (_, figure):
         if not all(_XLABEL in axes.get_xlabel() for axes in figure.axes):
             raise CheckFailed("label every x axis with the xlabel argument.")
@@ -591,8 +592,8 @@ def _holds(net, value):
     return bool(marked) and all(torch.all(parameter == value) for parameter in marked)
 
 
-@check("BestModelTracker")
-def tracker_finds_the_best_epoch(namespace):
+@pytest.mark.grade("BestModelTracker")
+def test_tracker_finds_the_best_epoch(namespace):
     losses, best = _TIED_MINIMUM
     tracker, _, _ = _track(namespace, losses)
     if tracker.best_epoch == _LATER_TIE:
@@ -609,8 +610,8 @@ def tracker_finds_the_best_epoch(namespace):
         raise CheckFailed("best_epoch is not the epoch with the lowest validation loss when that is the first epoch.")
 
 
-@check("BestModelTracker")
-def tracker_keeps_the_best_stats(namespace):
+@pytest.mark.grade("BestModelTracker")
+def test_tracker_keeps_the_best_stats(namespace):
     losses, best = _UNIQUE_MINIMUM
     tracker, _, all_stats = _track(namespace, losses)
     stats = tracker.best_stats
@@ -624,8 +625,8 @@ def tracker_keeps_the_best_stats(namespace):
         raise CheckFailed("best_stats are not the statistics (epoch_stats) of the best epoch.")
 
 
-@check("BestModelTracker", weight=2)
-def tracker_best_net_is_a_copy(namespace):
+@pytest.mark.grade("BestModelTracker", weight=2)
+def test_tracker_best_net_is_a_copy(namespace):
     losses, _ = _UNIQUE_MINIMUM
     tracker, net, _ = _track(namespace, losses)
     best_net = tracker.best_net
@@ -642,8 +643,8 @@ def tracker_best_net_is_a_copy(namespace):
         raise CheckFailed("best_net does not hold the parameters the network had at best_epoch.")
 
 
-@check("BestModelTracker")
-def tracker_works_with_fit(namespace):
+@pytest.mark.grade("BestModelTracker")
+def test_tracker_works_with_fit(namespace):
     net = build_net()
     tracker = answer(namespace, "BestModelTracker")()
     history, validation = _fit(net, torch.optim.Adam(net.parameters(), lr=0.01), tracker, epochs=4)
@@ -730,28 +731,28 @@ def _require_stops(namespace, cases):
                           "in a row have not improved on the best loss.")
 
 
-@check("EarlyStopper")
-def stopper_stops_when_the_loss_stops_improving(namespace):
+@pytest.mark.grade("EarlyStopper")
+def test_stopper_stops_when_the_loss_stops_improving(namespace):
     _require_stops(namespace, _STOPS_WITHOUT_IMPROVEMENT)
 
 
-@check("EarlyStopper")
-def stopper_compares_with_the_best_loss(namespace):
+@pytest.mark.grade("EarlyStopper")
+def test_stopper_compares_with_the_best_loss(namespace):
     _require_stops(namespace, _COUNTS_FROM_THE_BEST)
 
 
-@check("EarlyStopper")
-def stopper_keeps_going_while_improving(namespace):
+@pytest.mark.grade("EarlyStopper")
+def test_stopper_keeps_going_while_improving(namespace):
     _require_stops(namespace, _KEEPS_GOING)
 
 
-@check("EarlyStopper")
-def stopper_uses_the_patience(namespace):
+@pytest.mark.grade("EarlyStopper")
+def test_stopper_uses_the_patience(namespace):
     _require_stops(namespace, _USES_PATIENCE)
 
 
-@check("EarlyStopper")
-def stopper_returns_stop_or_none(namespace):
+@pytest.mark.grade("EarlyStopper")
+def test_stopper_returns_stop_or_none(namespace):
     stop = _stop_marker(namespace)
     # a loss that rises every epoch, so that every stopper that ever stops stops here
     decisions = _decisions(namespace, _stopper(namespace, patience=2), [1.0 + 0.1 * epoch for epoch in range(12)])
@@ -769,16 +770,16 @@ def stopper_returns_stop_or_none(namespace):
     raise CheckFailed(f"EarlyStopper returns {answer!r} to stop training: return the Stop marker.")
 
 
-@check("EarlyStopper")
-def stopper_state_is_per_instance(namespace):
+@pytest.mark.grade("EarlyStopper")
+def test_stopper_state_is_per_instance(namespace):
     _decisions(namespace, _stopper(namespace, patience=2), [1.0] * 6)
     if _stop_epoch(namespace, _stopper(namespace, patience=2), [2.0, 1.9, 1.8, 1.7]) is not None:
         raise CheckFailed("a new EarlyStopper continues where an earlier one left off: keep its state on self "
                           "(set in __init__), not on the class.")
 
 
-@check("EarlyStopper")
-def stopper_stops_fit(namespace):
+@pytest.mark.grade("EarlyStopper")
+def test_stopper_stops_fit(namespace):
     net = build_net()
     # a zero learning rate keeps the validation loss exactly constant
     history, _ = _fit(net, torch.optim.SGD(net.parameters(), lr=0.0), _stopper(namespace, patience=2), epochs=8)
@@ -790,8 +791,8 @@ def stopper_stops_fit(namespace):
 # ---------------------------------------------------------------- grid_size
 
 
-@check("grid_size")
-def grid_counts_every_combination(namespace):
+@pytest.mark.grade("grid_size")
+def test_grid_counts_every_combination(namespace):
     n_experiments = answer(namespace, "N_GRID_EXPERIMENTS")
     if n_experiments == 4 + 5 + 6:
         raise CheckFailed("N_GRID_EXPERIMENTS adds up the numbers of values: a grid search runs every "
