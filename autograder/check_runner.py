@@ -88,12 +88,12 @@ class Session:
             try:
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
             except BaseException:
-                item.session._setupstate.teardown_exact(None)  # noqa: SLF001 (the only way to drop a half-run test)
+                item.session._setupstate.teardown_exact(None)
                 raise
             stop = next((error for error in self._outcomes[item.originalname].failures
                          if not isinstance(error, (Exception, *PYTEST_OUTCOMES))), None)
             if stop is not None:
-                item.session._setupstate.teardown_exact(None)  # noqa: SLF001
+                item.session._setupstate.teardown_exact(None)
                 raise stop
         return _result(grade_id, list(self._outcomes.values()))
 

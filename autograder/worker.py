@@ -201,7 +201,8 @@ def _grade(job: Job, emit) -> None:
         emit(CellStarted(index))
         emit(CellDone(index, _run_cell(shell, cell.source, job.cell_seconds)))
     before = before or integrity.snapshot()
-    check_runner.run_session(job.assignment, shell.user_ns, lambda checks: _grade_items(job, emit, shell, checks, before))
+    check_runner.run_session(job.assignment, shell.user_ns,
+                             lambda checks: _grade_items(job, emit, shell, checks, before))
 
 
 def _grade_items(job: Job, emit, shell, checks: check_runner.Session, before: dict) -> None:

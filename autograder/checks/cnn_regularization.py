@@ -19,8 +19,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
 
-from autograder.checks.probes import answer
 from autograder.check_runner import CheckFailed
+from autograder.checks.probes import answer
 
 # ---------------------------------------------------------------- shared helpers
 

@@ -21,8 +21,8 @@ from matplotlib.patches import Rectangle
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from autograder.checks.probes import answer, drawn_figure, share_parameters
 from autograder.check_runner import CheckFailed
+from autograder.checks.probes import answer, drawn_figure, share_parameters
 
 IMAGE_PIXELS = 28 * 28
 N_CLASSES = 10

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from autograder.checks.probes import answer, drawn_figure, share_parameters
 from autograder.check_runner import CheckFailed
+from autograder.checks.probes import answer, drawn_figure, share_parameters
 from reglab import training
 from reglab.models import build_net
 
