@@ -22,8 +22,15 @@ def read(path: str | os.PathLike) -> nbformat.NotebookNode:
     return nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
 
 
+def nbgrader_of(cell) -> dict:
+    """A cell's nbgrader metadata; {} where it has none, or where a hand-edited file holds something else."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return nbgrader if isinstance(nbgrader, dict) else {}
+
+
 def grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return nbgrader_of(cell).get("grade_id")
 
 
 def execute(notebook: nbformat.NotebookNode, workdir: str | os.PathLike, env: dict[str, str] | None = None,

@@ -16,6 +16,7 @@ from nbgrader.utils import compute_checksum
 
 from autograder import course
 from autograder.course import ROOT
+from autograder.notebooks import nbgrader_of
 
 EXPERIMENT_TAG = "experiment"
 SECTION_HEADING = re.compile(r"^#{1,3}\s+(\d+(?:\.\d+)*)\b")  # "## 3.2 Weight decay"
@@ -77,12 +78,6 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
-def _nbgrader(cell) -> dict:
-    metadata = cell.get("metadata") if isinstance(cell, dict) else None
-    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return nbgrader if isinstance(nbgrader, dict) else {}
-
-
 def _source(cell) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
@@ -93,7 +88,7 @@ def question_labels(release: nbformat.NotebookNode) -> dict[str, str]:
     heading ("## 3.2 ...") and the last bold question letter ("**(a)") above it, as "3.2 (a)"."""
     section, letter, labels = "", "", {}
     for cell in release.cells:
-        nbgrader = _nbgrader(cell)
+        nbgrader = nbgrader_of(cell)
         if cell.get("cell_type") == "markdown" and not nbgrader.get("solution"):
             for line in _source(cell).splitlines():
                 heading = SECTION_HEADING.match(line)
@@ -108,13 +103,13 @@ def question_labels(release: nbformat.NotebookNode) -> dict[str, str]:
 
 def build_program(submission: nbformat.NotebookNode, assignment: str, release: nbformat.NotebookNode) -> Program:
     program = Program(assignment)
-    released = {_nbgrader(cell)["grade_id"]: cell for cell in release.cells if _nbgrader(cell).get("grade_id")}
+    released = {nbgrader_of(cell)["grade_id"]: cell for cell in release.cells if nbgrader_of(cell).get("grade_id")}
     # the student's cells by grade_id (first one wins, as in nbgrader), and the added cells before each
     student_cells: dict[str, dict] = {}
     added_before: dict[str, list[tuple[int, str]]] = {}
     pending: list[tuple[int, str]] = []
     for number, cell in enumerate(submission.cells, start=1):
-        grade_id = _nbgrader(cell).get("grade_id")
+        grade_id = nbgrader_of(cell).get("grade_id")
         if grade_id in released and grade_id not in student_cells:
             student_cells[grade_id] = cell
             added_before[grade_id], pending = pending, []
@@ -136,7 +131,7 @@ def build_program(submission: nbformat.NotebookNode, assignment: str, release: n
 
 
 def _add_released_cell(program: Program, grade_id: str, released_cell, student_cell, released: dict) -> None:
-    nbgrader = _nbgrader(released_cell)
+    nbgrader = nbgrader_of(released_cell)
     unchanged = student_cell is not None and _source(student_cell) == released_cell.source
     if nbgrader.get("solution"):
         if nbgrader.get("grade"):  # a written answer, graded by hand
@@ -161,7 +156,7 @@ def _add_released_cell(program: Program, grade_id: str, released_cell, student_c
 
 def _changed(student_cell, released_cell) -> bool:
     """nbgrader's own test: the checksum of the submitted cell against the one recorded at release."""
-    recorded = _nbgrader(released_cell).get("checksum")
+    recorded = nbgrader_of(released_cell).get("checksum")
     if recorded is None:
         return _source(student_cell) != released_cell.source
     probe = nbformat.from_dict({**released_cell, "source": _source(student_cell)})

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from autograder import check_runner, course, hidden_import
+from autograder import check_runner, course, hidden_import, notebooks
 from autograder.check_runner import CheckResult, run_checks
 from tests.conftest import copy_kit
 
@@ -204,7 +204,7 @@ def test_instructor_runs_the_checks_with_plain_pytest(tmp_path):
     wrong = kit / "regularization.ipynb"
     notebook = json.loads(course.solution_notebook("regularization").read_text())
     for cell in notebook["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "grid_size_answer":
+        if notebooks.grade_id(cell) == "grid_size_answer":
             cell["source"] = "N_GRID_EXPERIMENTS = 4 + 5 + 6"
     wrong.write_text(json.dumps(notebook))
     graded = pytest_run("--notebook", str(wrong))

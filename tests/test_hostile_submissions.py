@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder import notebooks
 from autograder.results import ERROR, SubmissionResult
 from tests.submissions import make_submission
 
@@ -303,7 +304,7 @@ def graded(request, kit_copy, tmp_path_factory):
     for name, overrides in submissions.items():
         nbformat.write(make_submission("regularization", overrides), batch / f"{name}.ipynb")
     changed = make_submission("regularization")
-    setup = next(cell for cell in changed.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    setup = next(cell for cell in changed.cells if notebooks.grade_id(cell) == "setup")
     setup.source += "\nStop = 'stop'\nfit = None\n"
     nbformat.write(changed, batch / "changes-a-locked-cell.ipynb")
     (batch / "not-json.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n not a notebook")

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from autograder import course, notebooks
+from autograder.notebooks import nbgrader_of
 from tests.conftest import ASSIGNMENTS
 
 
@@ -27,7 +28,7 @@ def _names_defined_by_answers(assignment) -> set[str]:
     """Top-level names that the answer cells of the solutions define (functions, classes, constants)."""
     notebook = notebooks.read(course.solution_notebook(assignment))
     return {name for cell in notebook.cells if cell.cell_type == "code"
-            and cell.metadata.get("nbgrader", {}).get("solution") for name in _top_level_names(cell.source)}
+            and nbgrader_of(cell).get("solution") for name in _top_level_names(cell.source)}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -42,7 +43,7 @@ def test_solution_notebook_earns_every_autograded_point(assignment, executed_sol
     """Does every autograded test cell of the solution return its full points as nbgrader's partial credit?"""
     notebook, _ = executed_solution(assignment)
     for cell in notebook.cells:
-        nbgrader = cell.metadata.get("nbgrader", {})
+        nbgrader = nbgrader_of(cell)
         if cell.cell_type == "code" and nbgrader.get("grade"):
             results = [o for o in cell.outputs if o.output_type == "execute_result"]
             assert results, f"{nbgrader['grade_id']}: the test cell returned no score"
@@ -69,8 +70,8 @@ def test_release_notebook_fails_only_where_an_answer_is_missing(assignment, exec
     failing = {error.grade_id for error in errors}
     notebook = notebooks.read(course.release_notebook(assignment))
     independent = {notebooks.grade_id(cell) for cell in notebook.cells if cell.cell_type == "code"
-                   and not cell.metadata.get("nbgrader", {}).get("grade")
-                   and not cell.metadata.get("nbgrader", {}).get("solution")
+                   and not nbgrader_of(cell).get("grade")
+                   and not nbgrader_of(cell).get("solution")
                    and not any(re.search(rf"\b{name}\b", cell.source) for name in missing)}
     assert "setup" in independent
     assert failing & independent == set()  # provided code that uses no answer runs in the untouched release

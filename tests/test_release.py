@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from autograder import build, course, notebooks
+from autograder.notebooks import nbgrader_of
 from tests.conftest import ASSIGNMENTS, ROOT
 
 VOLATILE_CELL_FIELDS = ("id",)
@@ -36,10 +37,6 @@ def _source(assignment):
 
 def _release(assignment):
     return notebooks.read(course.release_notebook(assignment))
-
-
-def _nbgrader(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
 
 
 def _spec_grade_ids(assignment) -> list[str]:
@@ -73,17 +70,17 @@ def test_release_holds_no_solution_and_no_hidden_test(assignment):
     for marker in SOLUTION_MARKERS:
         assert marker not in release_text
     source = _source(assignment).cells
-    provided_lines = {line.strip() for cell in source if not _nbgrader(cell).get("solution")
+    provided_lines = {line.strip() for cell in source if not nbgrader_of(cell).get("solution")
                       for line in cell.source.splitlines()}
     for cell in source:
-        if not _nbgrader(cell).get("solution"):
+        if not nbgrader_of(cell).get("solution"):
             continue
         regions = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, flags=re.DOTALL)
         secret_lines = [line.strip() for region in regions or [cell.source] for line in region.splitlines()]
         for line in secret_lines:
             # short lines ("return net") and the provided code's own lines may recur
             if len(line) > 12 and line not in provided_lines:
-                assert line not in release_text, f"{_nbgrader(cell)['grade_id']}: {line!r} leaked into the release"
+                assert line not in release_text, f"{nbgrader_of(cell)['grade_id']}: {line!r} leaked into the release"
 
 
 def test_release_helper_package_holds_no_instructor_code():
@@ -98,16 +95,16 @@ def test_source_holds_no_outputs(assignment):
     """Is the instructor notebook committed without outputs or execution counts?"""
     for cell in _source(assignment).cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, _nbgrader(cell).get("grade_id")
+            assert cell.outputs == [] and cell.execution_count is None, nbgrader_of(cell).get("grade_id")
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_grade_ids_are_unique_and_every_spec_item_is_graded(assignment):
     """Is every grade_id unique, and is every autograded item of the spec a test cell with points?"""
     cells = _source(assignment).cells
-    ids = [_nbgrader(cell)["grade_id"] for cell in cells]
+    ids = [nbgrader_of(cell)["grade_id"] for cell in cells]
     assert len(ids) == len(set(ids))
-    test_cells = {_nbgrader(c)["grade_id"]: c for c in cells if c.cell_type == "code" and _nbgrader(c).get("grade")}
+    test_cells = {nbgrader_of(c)["grade_id"]: c for c in cells if c.cell_type == "code" and nbgrader_of(c).get("grade")}
     assert set(_spec_grade_ids(assignment)) == set(test_cells)
 
 
@@ -115,16 +112,16 @@ def test_grade_ids_are_unique_and_every_spec_item_is_graded(assignment):
 def test_points_add_up_to_the_stated_total(assignment):
     """Do nbgrader's points equal the total, and the autograded and by-hand parts, stated in the notebook?"""
     cells = _source(assignment).cells
-    graded = [c for c in cells if _nbgrader(c).get("grade")]
-    total = sum(_nbgrader(c)["points"] for c in graded)
-    auto = sum(_nbgrader(c)["points"] for c in graded if c.cell_type == "code")
+    graded = [c for c in cells if nbgrader_of(c).get("grade")]
+    total = sum(nbgrader_of(c)["points"] for c in graded)
+    auto = sum(nbgrader_of(c)["points"] for c in graded if c.cell_type == "code")
     text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
     stated = re.search(r"This assignment has \*\*(\d+) points\*\*: (\d+) for code .* and (\d+) for written", text)
     assert stated, "the notebook should state its total points"
     assert tuple(map(int, stated.groups())) == (total, auto, total - auto)
     for section in re.finditer(r"^## (\d\.\d) .*\((\d+) points\)", text, flags=re.MULTILINE):
         in_section = [c for c in graded if _section_of(cells, c) == section.group(1)]
-        assert sum(_nbgrader(c)["points"] for c in in_section) == int(section.group(2)), section.group(0)
+        assert sum(nbgrader_of(c)["points"] for c in in_section) == int(section.group(2)), section.group(0)
 
 
 def _section_of(cells, target) -> str | None:
@@ -141,7 +138,7 @@ def _section_of(cells, target) -> str | None:
 def test_each_test_cell_has_visible_checks_and_a_hidden_part_worth_its_points(assignment):
     """Does each autograded test cell show visible checks and call the hidden checks with its own points?"""
     for cell in _source(assignment).cells:
-        nbgrader = _nbgrader(cell)
+        nbgrader = nbgrader_of(cell)
         if cell.cell_type != "code" or not nbgrader.get("grade"):
             continue
         visible, hidden = cell.source.split("### BEGIN HIDDEN TESTS")
@@ -156,8 +153,8 @@ def test_training_cells_are_tagged_as_experiments(assignment):
     """Is every cell that trains (calls fit) or plots their results tagged so that a grader can skip it?"""
     for cell in _source(assignment).cells:
         trains_or_plots = re.search(r"\bfit\(|plotter_", cell.source)
-        if cell.cell_type == "code" and not _nbgrader(cell).get("solution") and trains_or_plots:
-            assert "experiment" in cell.metadata.get("tags", []), _nbgrader(cell)["grade_id"]
+        if cell.cell_type == "code" and not nbgrader_of(cell).get("solution") and trains_or_plots:
+            assert "experiment" in cell.metadata.get("tags", []), nbgrader_of(cell)["grade_id"]
 
 
 def test_spec_copy_matches_the_shared_spec():
