@@ -2,17 +2,22 @@
 
 The answers are the answer cells of the fixture tables (tests/submissions/<assignment>.py),
 run as the notebook runs them: correct ones in several styles, and wrong ones that each
-make one mistake. A wrong answer must lose exactly the checks of the concept it gets
-wrong, with a message that names it.
+make one mistake. A wrong answer must lose exactly the checks its entry names in `fails`,
+with a message that names its mistake. The last tests hold a few promises of one
+assignment's graded interface that its tables do not cover.
 """
 
+import random
+
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 
 from autograder.checks.registry import checks_for, run_checks
 from tests.conftest import ASSIGNMENTS
 from tests.submissions import (
+    answer_builders,
     answer_cell_id,
     cases,
     exec_answers,
@@ -38,6 +43,11 @@ def _correct(assignment):
 
 def check_names(assignment, grade_id):
     return {item_check.name for item_check in checks_for(assignment)[grade_id]}
+
+
+def failed_checks(assignment, result) -> set[str]:
+    """The checks of the item of a CheckResult that did not pass."""
+    return check_names(assignment, result.grade_id) - set(result.passed)
 
 
 def correct_answers(assignment, name):
@@ -75,21 +85,12 @@ def test_correct_styles_cover_every_item(assignment):
 
 @pytest.mark.parametrize(("assignment", "name"), cases(mistakes))
 def test_mistake_fails_the_checks_of_its_concept(assignment, name):
-    """Does a realistic mistake lose exactly the checks of its concept, with a message naming it?"""
+    """Does a realistic mistake lose exactly the checks its entry names, with a message naming the mistake?"""
     mistake = mistakes(assignment)[name]
     result = run_checks(assignment, mistake.item, exec_answers(assignment, mistake.answers))
     assert result.fraction < 1
-    assert check_names(assignment, mistake.item) - set(result.passed) == set(TABLES[assignment].FAILING[name].split())
+    assert failed_checks(assignment, result) == mistake.failing_checks
     assert any(mistake.keyword.lower() in message.lower() for message in result.messages), result.messages
-
-
-@pytest.mark.parametrize("assignment", TABLES)
-def test_every_mistake_names_the_checks_it_fails(assignment):
-    """Is every mistake of the tables held to the exact checks it must fail, and only those checks exist?"""
-    failing, all_mistakes = TABLES[assignment].FAILING, mistakes(assignment)
-    assert set(failing) == set(all_mistakes)
-    assert all(set(checks.split()) <= check_names(assignment, all_mistakes[name].item)
-               for name, checks in failing.items())
 
 
 @pytest.mark.parametrize("assignment", TABLES)
@@ -129,13 +130,49 @@ def test_stub_is_reported_as_not_attempted(assignment, grade_id):
 
 @pytest.mark.parametrize("assignment", TABLES)
 def test_checks_leave_the_notebook_state_alone(assignment):
-    """Do the checks leave the notebook's random numbers and open figures as they found them?"""
+    """Do the checks leave torch's, NumPy's and Python's random numbers and the open figures as the notebook had
+    them, even for an answer that reseeds (penalties' momentum_sweep calls reglab.seed_everything)?"""
     namespaces = [(grade_id, exec_answers(assignment, correct_answers(assignment, name)))
                   for name, grade_id in _correct(assignment)]
     torch.manual_seed(1)
-    rng_state = torch.get_rng_state()
+    np.random.seed(2)
+    random.seed(3)
+    states = torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
     figure_numbers = plt.get_fignums()
     for grade_id, namespace in namespaces:
         run_checks(assignment, grade_id, namespace)
-    assert torch.equal(torch.get_rng_state(), rng_state)
+    assert torch.equal(torch.get_rng_state(), states[0])
+    assert np.array_equal(np.random.get_state()[1], states[1])
+    assert random.getstate() == states[2]
     assert plt.get_fignums() == figure_numbers
+
+
+# ---------------------------------------------------------------- promises of one assignment
+
+
+@pytest.mark.parametrize("augmentation", ["transforms.RandomRotation(180)", "transforms.RandomVerticalFlip(p=0.1)"])
+def test_cnn_regularization_catches_every_upside_down_augmentation(augmentation):
+    """Is any augmentation that can turn an image upside down rejected as the seed's vertical flip is
+    (the known mistake flips-images-upside-down), not only that flip?"""
+    assignment = "cnn_regularization"
+    seeds_flip = TABLES[assignment].KNOWN_WRONG["flips-images-upside-down"]
+    answers = answer_builders(assignment).cell(
+        seeds_flip.item, replace={"transforms.RandomCrop(32, padding=4)": augmentation})
+    result = run_checks(assignment, seeds_flip.item, exec_answers(assignment, answers))
+    assert failed_checks(assignment, result) == seeds_flip.failing_checks
+
+
+def test_penalties_l2_checks_follow_the_kits_convention():
+    """Do the penalty checks take λ·Σ|θ| (the seed's) and the kit's (λ/2)·Σθ², and not the seed's λ·Σθ²?"""
+    assignment = "penalties"
+    kit_style = {
+        "l1_penalty_answer": "def l1_penalty(layer, strength):\n"
+                             "    return strength * sum(torch.sum(torch.abs(p)) for p in layer.parameters())",
+        "l2_penalty_answer": "def l2_penalty(layer, strength):\n"
+                             "    return strength / 2 * sum(torch.sum(p ** 2) for p in layer.parameters())",
+    }
+    seed_l2 = {"l2_penalty_answer": kit_style["l2_penalty_answer"].replace("strength / 2 *", "strength *")}
+    namespace = exec_answers(assignment, kit_style)
+    assert run_checks(assignment, "l1_penalty", namespace).fraction == 1.0
+    assert run_checks(assignment, "l2_penalty", namespace).fraction == 1.0
+    assert run_checks(assignment, "l2_penalty", exec_answers(assignment, seed_l2)).fraction < 1.0

@@ -3,7 +3,9 @@
 A submission is the release notebook with the solution's code in every answer cell
 (``make_submission``); a variant overrides some answer cells with other source, as a
 student would type it: a realistic mistake, or another correct style. The variants of
-an assignment are tables in ``tests.submissions.<assignment>``.
+an assignment are tables in ``tests.submissions.<assignment>``, written with the
+``wrong`` and ``cell`` that ``answer_builders`` binds to the assignment: most as a few
+replacements in the solution's answer cell, so that a table follows its solution.
 
 ``exec_answers`` runs the same answer cells without a kernel, for fast check-level tests.
 """
@@ -12,8 +14,10 @@ import ast
 import functools
 import importlib
 import importlib.util
+import itertools
 import shutil
 import textwrap
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,11 +34,21 @@ UNTOUCHED_RELEASE = "untouched-release"
 
 
 class Variant(NamedTuple):
-    """A wrong submission: the item it must lose points on, its answer cells, and a word its messages use."""
+    """A wrong submission: the item it must lose points on, its answer cells, a word its messages use,
+    and the hidden checks of the item it must fail."""
 
     item: str  # grade_id of the autograded test cell
-    answers: dict[str, str]  # answer-cell grade_id -> the cell's source
+    answers: Mapping[str, str]  # answer-cell grade_id -> the cell's source
     keyword: str  # in the item's messages (case-insensitive)
+    fails: str  # the checks of `item` it must fail, space separated, as the check functions are named
+
+    @property
+    def failing_checks(self) -> set[str]:
+        """The checks in `fails` by their names in the registry, which are the check functions' names.
+
+        The one place that reads `fails`: were the check functions renamed, this line would follow.
+        """
+        return set(self.fails.split())
 
 
 @functools.cache
@@ -42,8 +56,7 @@ def tables() -> dict:
     """The fixture tables of every assignment that has some: assignment -> module ``tests.submissions.<assignment>``.
 
     Such a module defines ASSIGNMENT, KNOWN_WRONG, CHECK_LEVEL_WRONG (name -> Variant),
-    ALTERNATIVE_CORRECT (name -> answer cells), FAILING (name of a mistake -> the checks
-    it must fail, space separated) and MIN_KNOWN_WRONG_PER_ITEM (grade_id -> count).
+    ALTERNATIVE_CORRECT (name -> answer cells) and MIN_KNOWN_WRONG_PER_ITEM (grade_id -> count).
     """
     return {assignment: importlib.import_module(f"{__name__}.{assignment}") for assignment in course.assignments()
             if importlib.util.find_spec(f"{__name__}.{assignment}") is not None}
@@ -66,17 +79,121 @@ def answer_cell_id(item: str) -> str:
     return f"{item}{ANSWER_SUFFIX}"
 
 
-def cell(item: str, source: str) -> dict[str, str]:
-    """The answer cell of `item`, holding `source` (as indented in a table module)."""
-    return {answer_cell_id(item): textwrap.dedent(source).strip("\n")}
+Replacements = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
-def wrong(item: str, keyword: str, source: str) -> Variant:
-    """A mistake in the answer cell of `item`, which the item's messages name with `keyword`."""
-    return Variant(item, cell(item, source), keyword)
+def edit(source: str, replace: Replacements, *, where: str = "") -> str:
+    """`source` with each `old` of `replace` (pairs, or a dict) replaced by its `new`.
+
+    Every `old` must occur exactly once in `source`, and no two may overlap: they are all
+    found in `source` as it is, not one after the other. Otherwise a ValueError says which
+    `old` (in `where`) no longer fits, so that a table is brought in step with its solution.
+    """
+    spans = []
+    for old, new in (replace.items() if isinstance(replace, Mapping) else replace):
+        starts = [i for i in range(len(source)) if source.startswith(old, i)] if old else []
+        if len(starts) != 1:
+            raise ValueError(f"{where}: {old!r} occurs {len(starts)} times in the source it edits, not once")
+        spans.append((starts[0], starts[0] + len(old), new))
+    spans.sort()
+    for (_, end, _), (start, _, _) in itertools.pairwise(spans):
+        if start < end:
+            raise ValueError(f"{where}: two replacements overlap at {source[start:end]!r}")
+    pieces, done = [], 0
+    for start, end, new in spans:
+        pieces += [source[done:start], new]
+        done = end
+    return "".join([*pieces, source[done:]])
 
 
-def items_of(answers: dict[str, str]) -> list[str]:
+def without_docstrings(source: str) -> str:
+    """`source` without the lines of its functions' and classes' docstrings (and the blank line after a class's)."""
+    lines = source.splitlines()
+    dropped = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and ast.get_docstring(node):
+            docstring = node.body[0]
+            dropped.update(range(docstring.lineno - 1, docstring.end_lineno))
+            if isinstance(node, ast.ClassDef) and docstring.end_lineno < len(lines) \
+                    and not lines[docstring.end_lineno].strip():
+                dropped.add(docstring.end_lineno)
+    return "\n".join(line for number, line in enumerate(lines) if number not in dropped)
+
+
+class AnswerCell(Mapping[str, str]):
+    """The answer cell of one item (grade_id -> source), whose source is built on first use.
+
+    So a table module imports without reading a notebook, and an edit that no longer fits
+    its solution fails the tests of its own entry, with edit's message.
+    """
+
+    def __init__(self, item: str, build: Callable[[], str]):
+        self._grade_id = answer_cell_id(item)
+        self._build = build
+
+    @functools.cached_property
+    def source(self) -> str:
+        return self._build()
+
+    def __getitem__(self, grade_id: str) -> str:
+        if grade_id != self._grade_id:
+            raise KeyError(grade_id)
+        return self.source
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([self._grade_id])
+
+    def __len__(self) -> int:
+        return 1
+
+    def __repr__(self) -> str:
+        return f"AnswerCell({self._grade_id!r})"
+
+
+def _answer_cell(assignment: str, item: str, source: str | None, replace: Replacements) -> AnswerCell:
+    def build() -> str:
+        base = textwrap.dedent(source).strip("\n") if source is not None else solution_code(assignment, item)
+        return edit(base, replace, where=f"{assignment}/{item}")
+
+    if source is None and not replace:
+        raise ValueError(f"{assignment}/{item}: give the answer's source, or replacements in the solution's")
+    return AnswerCell(item, build)
+
+
+def _wrong(assignment: str, item: str, keyword: str, *, fails: str, source: str | None = None,
+           replace: Replacements = ()) -> Variant:
+    if not fails.split():
+        raise ValueError(f"{assignment}/{item}: name the checks a mistake fails")
+    return Variant(item, _answer_cell(assignment, item, source, replace), keyword, fails)
+
+
+def _cell(assignment: str, item: str, source: str | None = None, *, replace: Replacements = ()) -> AnswerCell:
+    return _answer_cell(assignment, item, source, replace)
+
+
+class AnswerBuilders(NamedTuple):
+    """The constructors of one assignment's tables (see answer_builders)."""
+
+    wrong: Callable[..., Variant]
+    cell: Callable[..., AnswerCell]
+
+
+def answer_builders(assignment: str) -> AnswerBuilders:
+    """The two constructors of the tables of `assignment`, ``wrong, cell = answer_builders(ASSIGNMENT)``:
+
+    - ``wrong(item, keyword, fails="check_a check_b", replace={old: new})``: a mistake in the
+      answer cell of `item`, which the item's messages name with `keyword` and which fails
+      exactly the checks `fails` names (its other checks pass);
+    - ``cell(item, replace={old: new})``: the answer cell of `item`, for another correct style.
+
+    Without `source`, the cell is the solution's (``solution_code``) with `replace` applied
+    (see ``edit``); with ``source=`` (as indented in the table module), it is that source,
+    with `replace` applied if given: an answer that is another program than the solution.
+    """
+    return AnswerBuilders(functools.partial(_wrong, assignment), functools.partial(_cell, assignment))
+
+
+def items_of(answers: Mapping[str, str]) -> list[str]:
     """The autograded items whose answer cells `answers` fills."""
     return [grade_id.removesuffix(ANSWER_SUFFIX) for grade_id in answers]
 
@@ -113,6 +230,11 @@ def solution_answers(assignment: str) -> dict[str, str]:
             for grade_id, source in _answer_sources(_solutions_path(assignment)).items()}
 
 
+def solution_code(assignment: str, item: str) -> str:
+    """The solution's answer cell of `item` without its docstrings: the code the tables edit (they type none)."""
+    return without_docstrings(solution_answers(assignment)[answer_cell_id(item)])
+
+
 @functools.cache
 def release_stubs(assignment: str) -> dict[str, str]:
     """What every answer cell of the release holds before the student works on it."""
@@ -126,7 +248,7 @@ def visible_checks(assignment: str) -> dict[str, str]:
             if cell.cell_type == "code" and _nbgrader(cell).get("grade")}
 
 
-def _answers(assignment: str, overrides: dict[str, str] | None) -> dict[str, str]:
+def _answers(assignment: str, overrides: Mapping[str, str] | None) -> dict[str, str]:
     """The solution's answer cells with `overrides` put in; a misspelt grade_id raises."""
     answers = solution_answers(assignment)
     unknown = set(overrides or {}) - set(answers)
@@ -135,7 +257,7 @@ def _answers(assignment: str, overrides: dict[str, str] | None) -> dict[str, str
     return {**answers, **(overrides or {})}
 
 
-def make_submission(assignment: str, overrides: dict[str, str] | None = None, *,
+def make_submission(assignment: str, overrides: Mapping[str, str] | None = None, *,
                     answer_written: bool = True) -> nbformat.NotebookNode:
     """The release notebook with the solution (and `overrides`) in its answer cells, and written answers filled in."""
     answers = _answers(assignment, overrides)
@@ -148,7 +270,7 @@ def make_submission(assignment: str, overrides: dict[str, str] | None = None, *,
     return notebook
 
 
-def write_submissions(folder: Path, variants: dict[str, dict[str, str]], *, assignment: str) -> list[Path]:
+def write_submissions(folder: Path, variants: Mapping[str, Mapping[str, str]], *, assignment: str) -> list[Path]:
     """Write one submission per variant into `folder`, as ``<name>.ipynb`` (the student id is the name)."""
     folder.mkdir(parents=True, exist_ok=True)
     return [notebooks.write(make_submission(assignment, overrides), folder / f"{name}.ipynb")
@@ -186,7 +308,7 @@ def _setup_code(assignment: str):
     return compile(ast.Module(body=setup, type_ignores=[]), f"<{assignment} setup>", "exec")
 
 
-def exec_answers(assignment: str, overrides: dict[str, str] | None = None, *, allow_errors: bool = False) -> dict:
+def exec_answers(assignment: str, overrides: Mapping[str, str] | None = None, *, allow_errors: bool = False) -> dict:
     """A notebook's namespace after its setup imports and all its answer cells (solutions and `overrides`) ran.
 
     With `allow_errors` a cell that raises stops there and the next cells still run,

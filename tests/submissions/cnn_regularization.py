@@ -4,24 +4,144 @@ Every source is a whole answer cell as a student would type it in the notebook, 
 the setup cell has imported matplotlib.pyplot as plt, numpy as np, torch,
 torch.nn.functional as F, nn from torch, DataLoader and Subset from torch.utils.data,
 transforms from torchvision, reglab and HistoryPlotter. Cells a variant does not name
-keep the solution.
+keep the solution. Most are written as replacements in the solution's cell (without its
+docstrings), or in another student's correct layout below: see ``answer_builders`` in
+tests/submissions/__init__.py.
 
 - KNOWN_WRONG: one mistake each, that gets past the notebook's visible checks and costs
   points on its own item only (many come from the seeds: a vertical flip among the
   augmentations, CIFAR-10's published statistics instead of the training set's, a ReLU
-  on the class scores, one optimizer step per epoch, MNIST's weight decay of 0.04).
+  on the class scores, one optimizer step per epoch, MNIST's weight decay of 0.04). Each
+  fails exactly the hidden checks of its item that its `fails` names.
 - CHECK_LEVEL_WRONG: mistakes held to the hidden checks only, because the notebook's visible
   checks already reject them (dropout that stays on in eval mode, a penalty formula off on a
   layer without biases): the student sees an assertion before handing in.
 - ALTERNATIVE_CORRECT: correct answers in other styles than the solution's; full marks.
-- FAILING: for every wrong variant, the hidden checks that must fail.
 """
 
 import textwrap
+from collections.abc import Mapping
 
-from tests.submissions import Variant, cell, wrong
+from tests.submissions import Variant, answer_builders
 
 ASSIGNMENT = "cnn_regularization"
+wrong, cell = answer_builders(ASSIGNMENT)
+
+# correct answers in other layouts than the solution's, which several mistakes below edit
+_WIDTHS = """
+    def conv_output_width(width, kernel_size, padding=0, stride=1):
+        return (width + 2 * padding - kernel_size) // stride + 1
+
+
+    def base_flatten_size(width, kernel_size):
+        width = conv_output_width(width, kernel_size) // 2
+        width = conv_output_width(conv_output_width(width, kernel_size), kernel_size) // 2
+        return 128 * width ** 2
+    """
+_TRANSFORMS = """
+    def build_transforms(augment, normalize, mean, std):
+        tail = [transforms.ToTensor()]
+        if normalize:
+            tail.append(transforms.Normalize(mean, std))
+        head = [transforms.RandomHorizontalFlip(), transforms.RandomCrop(32, padding=4)] if augment else []
+        return transforms.Compose(head + tail), transforms.Compose(tail)
+    """
+_SEEDS_BASE_CNN = """
+    class BaseCNN(nn.Module):
+        def __init__(self, in_channels=3, width=32, kernel_size=3):
+            super(BaseCNN, self).__init__()
+            self.conv1 = nn.Conv2d(in_channels, out_channels=32, kernel_size=kernel_size)
+            self.pool1 = nn.MaxPool2d(2)
+            self.conv2 = nn.Conv2d(32, 64, kernel_size)
+            self.conv3 = nn.Conv2d(64, 128, kernel_size)
+            self.pool2 = nn.MaxPool2d(2)
+            self.fc1 = nn.Linear(base_flatten_size(width, kernel_size), 100)
+            self.fc2 = nn.Linear(100, 50)
+            self.fc3 = nn.Linear(50, 10)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            x = self.pool1(self.relu(self.conv1(x)))
+            x = self.relu(self.conv2(x))
+            x = self.pool2(self.relu(self.conv3(x)))
+            x = x.view(x.size(0), -1)
+            x = self.relu(self.fc1(x))
+            x = self.relu(self.fc2(x))
+            return self.fc3(x)
+    """
+_TRAIN_EPOCH = """
+    def train_epoch(net, loader, optimizer, penalty=None):
+        net.train()
+        total, correct, n = 0.0, 0, 0
+        for x, y in loader:
+            optimizer.zero_grad()
+            out = net(x)
+            loss = F.cross_entropy(out, y)
+            objective = loss + penalty(net) if penalty else loss
+            objective.backward()
+            optimizer.step()
+            total += loss.item() * len(y)
+            correct += (out.argmax(1) == y).sum().item()
+            n += len(y)
+
+        return total / n, correct / n
+    """
+_EVALUATE = """
+    def evaluate(net, loader):
+        net.eval()
+        total, correct, n = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in loader:
+                out = net(x)
+                total += F.cross_entropy(out, y, reduction='sum').item()
+                correct += (out.argmax(1) == y).sum().item()
+                n += len(y)
+        return total / n, correct / n
+    """
+_RUN_EXPERIMENT = """
+    def run_experiment(net, optimizer, train_loader, test_loader, epochs, penalty=None):
+        history = {key: [] for key in ['epochs', 'train loss', 'train accuracy', 'test loss', 'test accuracy']}
+        for epoch in range(epochs):
+            train_loss, train_accuracy = train_epoch(net, train_loader, optimizer, penalty)
+            test_loss, test_accuracy = evaluate(net, test_loader)
+            for key, value in zip(history, [epoch, train_loss, train_accuracy, test_loss, test_accuracy]):
+                history[key].append(value)
+        return history
+    """
+_CNN2 = """
+    class CNN2(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, kernel_size=5, padding=2)
+            self.conv2 = nn.Conv2d(32, 64, kernel_size=5, padding=2)
+            self.fc1 = nn.Linear(64 * 7 * 7, 256)
+            self.fc2 = nn.Linear(256, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = F.relu(self.fc1(x.flatten(1)))
+            return F.log_softmax(self.fc2(x), dim=1)
+    """
+_CNN3 = """
+    class CNN3(nn.Module):
+        def __init__(self, p=0.2):
+            super().__init__()
+            self.p = p
+            self.conv1 = nn.Conv2d(1, 32, 5, padding=2)
+            self.bn1 = nn.BatchNorm2d(32)
+            self.conv2 = nn.Conv2d(32, 64, 5, padding=2)
+            self.bn2 = nn.BatchNorm2d(64)
+            self.fc1 = nn.Linear(3136, 256)
+            self.fc2 = nn.Linear(256, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+            x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+            x = F.dropout(x.flatten(1), self.p, training=self.training)
+            x = F.relu(self.fc1(x))
+            return F.log_softmax(self.fc2(x), dim=1)
+    """
 
 
 _BASE_FEATURES = """
@@ -45,104 +165,55 @@ class DropoutCNN(nn.Module):
 """
 
 
-def _cnn3(body: str, forward: str) -> str:
-    return f"""
-class CNN3(nn.Module):
-    def __init__(self, p=0.2):
-        super().__init__()
-        self.p = p
-{textwrap.indent(textwrap.dedent(body).strip(chr(10)), '        ')}
-
-    def forward(self, x):
-{textwrap.indent(textwrap.dedent(forward).strip(chr(10)), '        ')}
-"""
-
-
-_CNN3_LAYERS = """
-    self.conv1 = nn.Conv2d(1, 32, 5, padding=2)
-    self.bn1 = nn.BatchNorm2d(32)
-    self.conv2 = nn.Conv2d(32, 64, 5, padding=2)
-    self.bn2 = nn.BatchNorm2d(64)
-    self.fc1 = nn.Linear(3136, 256)
-    self.fc2 = nn.Linear(256, 10)
-"""
-_CNN3_FORWARD = """
-    x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
-    x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-    x = F.dropout(x.flatten(1), self.p, training=self.training)
-    x = F.relu(self.fc1(x))
-    return F.log_softmax(self.fc2(x), dim=1)
-"""
-
-_TRAIN_EPOCH = """
-def train_epoch(net, loader, optimizer, penalty=None):
-    net.train()
-    total, correct, n = 0.0, 0, 0
-    for x, y in loader:
-        {zero_grad}
-        out = net(x)
-        loss = F.cross_entropy(out, y)
-        {objective}
-        objective.backward()
-        {step}
-        total += {loss_term}
-        correct += (out.argmax(1) == y).sum().item()
-        n += len(y)
-    {after}
-    return total / {count}, correct / n
-"""
-
-
-def _train_epoch(zero_grad="optimizer.zero_grad()", objective="objective = loss + penalty(net) if penalty else loss",
-                 step="optimizer.step()", loss_term="loss.item() * len(y)", after="", count="n") -> str:
-    return _TRAIN_EPOCH.format(zero_grad=zero_grad, objective=objective, step=step, loss_term=loss_term,
-                               after=after, count=count)
+# the make_optimizer mistakes raise the seed's shorter message
+_SHORT_MESSAGE = {'ValueError(f"unknown optimizer {name!r}: choose': 'ValueError("choose'}
 
 
 KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ flatten_size
-    "conv-width-pads-one-side": wrong("flatten_size", "padding", """
-        def conv_output_width(width, kernel_size, padding=0, stride=1):
-            return (width + padding - kernel_size) // stride + 1
-
-
-        def base_flatten_size(width, kernel_size):
-            width = conv_output_width(width, kernel_size) // 2
-            width = conv_output_width(conv_output_width(width, kernel_size), kernel_size) // 2
-            return 128 * width ** 2
-        """),
-    "conv-width-ignores-the-stride": wrong("flatten_size", "stride", """
-        def conv_output_width(width, kernel_size, padding=0, stride=1):
-            return width + 2 * padding - kernel_size + 1
-
-
-        def base_flatten_size(width, kernel_size):
-            width = conv_output_width(width, kernel_size) // 2
-            width = conv_output_width(conv_output_width(width, kernel_size), kernel_size) // 2
-            return 128 * width ** 2
-        """),
+    "conv-width-pads-one-side": wrong(
+        "flatten_size", "padding",
+        fails="conv_width_counts_the_padding_on_both_sides conv_width_divides_by_the_stride_and_rounds_down",
+        source=_WIDTHS,
+        replace={"2 * padding": "padding"}),
+    "conv-width-ignores-the-stride": wrong(
+        "flatten_size", "stride", fails="conv_width_divides_by_the_stride_and_rounds_down",
+        source=_WIDTHS,
+        replace={"(width + 2 * padding - kernel_size) // stride": "width + 2 * padding - kernel_size"}),
     # ------------------------------------------------------------ half_of
-    "half-drawn-with-replacement": wrong("half_of", "distinct", """
+    "half-drawn-with-replacement": wrong(
+        "half_of", "distinct", fails="half_has_distinct_samples",
+        source="""
         def half_of(dataset):
             return Subset(dataset, torch.randint(len(dataset), (len(dataset) // 2,)).tolist())
         """),
-    "half-as-a-list-of-samples": wrong("half_of", "every time", """
+    "half-as-a-list-of-samples": wrong(
+        "half_of", "every time", fails="half_loads_samples_afresh",
+        source="""
         def half_of(dataset):
             return [dataset[i] for i in range(len(dataset) // 2)]
         """),
     # ------------------------------------------------------------ channel_stats
-    "std-averaged-over-images": wrong("channel_stats", "std", """
+    "std-averaged-over-images": wrong(
+        "channel_stats", "std", fails="std_is_over_every_pixel_of_every_image",
+        source="""
         def channel_stats(dataset):
             images = torch.stack([image for image, _ in dataset])
             return images.mean(dim=(0, 2, 3)), images.std(dim=(2, 3)).mean(dim=0)
         """),
-    "stats-of-the-first-batch": wrong("channel_stats", "not only the first", """
+    "stats-of-the-first-batch": wrong(
+        "channel_stats", "not only the first",
+        fails="mean_is_over_every_pixel_of_every_image std_is_over_every_pixel_of_every_image",
+        source="""
         def channel_stats(dataset):
             images, _ = next(iter(DataLoader(dataset, batch_size=64)))
             return images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3))
         """),
     # ------------------------------------------------------------ build_transforms
-    "augments-the-test-images": wrong("build_transforms", "test transform", """
+    "augments-the-test-images": wrong(
+        "build_transforms", "test transform",
+        fails="test_transform_never_augments normalization_uses_the_given_training_statistics",
+        source="""
         def build_transforms(augment, normalize, mean, std):
             steps = [transforms.RandomHorizontalFlip(), transforms.RandomCrop(32, padding=4)] if augment else []
             steps.append(transforms.ToTensor())
@@ -151,24 +222,26 @@ KNOWN_WRONG: dict[str, Variant] = {
             transform = transforms.Compose(steps)
             return transform, transform
         """),
-    "normalizes-with-cifar-published-stats": wrong("build_transforms", "mean and std passed", """
-        def build_transforms(augment, normalize, mean, std):
-            tail = [transforms.ToTensor()]
-            if normalize:
-                tail.append(transforms.Normalize(mean=[0.4914, 0.4822, 0.4465], std=[0.247, 0.243, 0.261]))
-            head = [transforms.RandomHorizontalFlip(), transforms.RandomCrop(32, padding=4)] if augment else []
-            return transforms.Compose(head + tail), transforms.Compose(tail)
-        """),
-    "flips-images-upside-down": wrong("build_transforms", "upside down", """
-        def build_transforms(augment, normalize, mean, std):
-            tail = [transforms.ToTensor()]
-            if normalize:
-                tail.append(transforms.Normalize(mean, std))
-            head = [transforms.RandomHorizontalFlip(p=0.5), transforms.RandomVerticalFlip(0.2),
-                    transforms.RandomAffine(degrees=0, translate=(0.1, 0.3), scale=(1.1, 1.2))] if augment else []
-            return transforms.Compose(head + tail), transforms.Compose(tail)
-        """),
-    "augmented-training-images-unnormalized": wrong("build_transforms", "still be normalized", """
+    "normalizes-with-cifar-published-stats": wrong(
+        "build_transforms", "mean and std passed",
+        fails="test_transform_never_augments normalization_uses_the_given_training_statistics "
+              "no_augmentation_unless_asked augmentation_is_random_and_normalized",
+        source=_TRANSFORMS,
+        replace={
+            "tail.append(transforms.Normalize(mean, std))":
+                "tail.append(transforms.Normalize(mean=[0.4914, 0.4822, 0.4465], std=[0.247, 0.243, 0.261]))",
+        }),
+    "flips-images-upside-down": wrong(
+        "build_transforms", "upside down", fails="augmentation_keeps_images_upright",
+        source=_TRANSFORMS,
+        replace={
+            "transforms.RandomHorizontalFlip(), transforms.RandomCrop(32, padding=4)]":
+                "transforms.RandomHorizontalFlip(p=0.5), transforms.RandomVerticalFlip(0.2),\n"
+                "            transforms.RandomAffine(degrees=0, translate=(0.1, 0.3), scale=(1.1, 1.2))]",
+        }),
+    "augmented-training-images-unnormalized": wrong(
+        "build_transforms", "still be normalized", fails="augmentation_is_random_and_normalized",
+        source="""
         def build_transforms(augment, normalize, mean, std):
             plain = [transforms.ToTensor()] + ([transforms.Normalize(mean, std)] if normalize else [])
             if augment:
@@ -178,38 +251,23 @@ KNOWN_WRONG: dict[str, Variant] = {
                 train = transforms.Compose(plain)
             return train, transforms.Compose(plain)
         """),
-    "always-augments": wrong("build_transforms", "without augment", """
-        def build_transforms(augment, normalize, mean, std):
-            tail = [transforms.ToTensor()]
-            if normalize:
-                tail.append(transforms.Normalize(mean, std))
-            return transforms.Compose([transforms.RandomHorizontalFlip()] + tail), transforms.Compose(tail)
-        """),
+    "always-augments": wrong(
+        "build_transforms", "without augment",
+        fails="no_augmentation_unless_asked normalization_uses_the_given_training_statistics",
+        source=_TRANSFORMS,
+        replace={
+            "    head = [transforms.RandomHorizontalFlip(), transforms.RandomCrop(32, padding=4)] if augment else []\n":
+                "",
+            "transforms.Compose(head + tail)": "transforms.Compose([transforms.RandomHorizontalFlip()] + tail)",
+        }),
     # ------------------------------------------------------------ base_cnn
-    "relu-on-the-class-scores": wrong("base_cnn", "ReLU", """
-        class BaseCNN(nn.Module):
-            def __init__(self, in_channels=3, width=32, kernel_size=3):
-                super().__init__()
-                self.conv1 = nn.Conv2d(in_channels, out_channels=32, kernel_size=kernel_size)
-                self.pool1 = nn.MaxPool2d(2)
-                self.conv2 = nn.Conv2d(32, 64, kernel_size)
-                self.conv3 = nn.Conv2d(64, 128, kernel_size)
-                self.pool2 = nn.MaxPool2d(2)
-                self.fc1 = nn.Linear(base_flatten_size(width, kernel_size), 100)
-                self.fc2 = nn.Linear(100, 50)
-                self.fc3 = nn.Linear(50, 10)
-                self.relu = nn.ReLU()
-
-            def forward(self, x):
-                x = self.pool1(self.relu(self.conv1(x)))
-                x = self.relu(self.conv2(x))
-                x = self.pool2(self.relu(self.conv3(x)))
-                x = x.view(x.size(0), -1)
-                x = self.relu(self.fc1(x))
-                x = self.relu(self.fc2(x))
-                return self.relu(self.fc3(x))
-        """),
-    "hard-coded-kernel-size": wrong("base_cnn", "kernel_size", """
+    "relu-on-the-class-scores": wrong(
+        "base_cnn", "ReLU", fails="base_cnn_returns_logits",
+        source=_SEEDS_BASE_CNN,
+        replace={"super(BaseCNN, self)": "super()", "return self.fc3(x)": "return self.relu(self.fc3(x))"}),
+    "hard-coded-kernel-size": wrong(
+        "base_cnn", "kernel_size", fails="base_cnn_has_the_base_layers",
+        source="""
         class BaseCNN(nn.Module):
             def __init__(self, in_channels=3, width=32, kernel_size=3):
                 super().__init__()
@@ -223,7 +281,9 @@ KNOWN_WRONG: dict[str, Variant] = {
             def forward(self, x):
                 return self.classifier(self.features(x))
         """),
-    "softmax-on-the-class-scores": wrong("base_cnn", "probabilities", """
+    "softmax-on-the-class-scores": wrong(
+        "base_cnn", "probabilities", fails="base_cnn_returns_logits",
+        source="""
         class BaseCNN(nn.Module):
             def __init__(self, in_channels=3, width=32, kernel_size=3):
                 super().__init__()
@@ -239,7 +299,9 @@ KNOWN_WRONG: dict[str, Variant] = {
                 return self.classifier(self.features(x))
         """),
     # ------------------------------------------------------------ dropout_cnn
-    "dropout2d-in-the-convolutions": wrong("dropout_cnn", "convolutional part", """
+    "dropout2d-in-the-convolutions": wrong(
+        "dropout_cnn", "convolutional part", fails="dropout_only_in_the_fully_connected_part",
+        source="""
         class DropoutCNN(nn.Module):
             def __init__(self, in_channels=3, width=32, kernel_size=3, p=0.25):
                 super().__init__()
@@ -254,14 +316,21 @@ KNOWN_WRONG: dict[str, Variant] = {
             def forward(self, x):
                 return self.classifier(self.features(x))
         """),
-    "dropout-after-the-last-layer": wrong("dropout_cnn", "last layer", _dropout_cnn(
-        "nn.Sequential(nn.Flatten(), nn.Linear(base_flatten_size(width, kernel_size), 100), nn.ReLU(), "
-        "nn.Dropout(p), nn.Linear(100, 50), nn.ReLU(), nn.Dropout(p), nn.Linear(50, 10), nn.Dropout(p))")),
-    "dropout-ignores-p": wrong("dropout_cnn", "probability p", _dropout_cnn(
-        "nn.Sequential(nn.Flatten(), nn.Dropout(0.25), nn.Linear(base_flatten_size(width, kernel_size), 100), "
-        "nn.ReLU(), nn.Dropout(0.25), nn.Linear(100, 50), nn.ReLU(), nn.Dropout(0.25), nn.Linear(50, 10))")),
+    "dropout-after-the-last-layer": wrong(
+        "dropout_cnn", "last layer", fails="no_dropout_on_the_class_scores",
+        source=_dropout_cnn(
+            "nn.Sequential(nn.Flatten(), nn.Linear(base_flatten_size(width, kernel_size), 100), nn.ReLU(), "
+            "nn.Dropout(p), nn.Linear(100, 50), nn.ReLU(), nn.Dropout(p), nn.Linear(50, 10), nn.Dropout(p))")),
+    "dropout-ignores-p": wrong(
+        "dropout_cnn", "probability p", fails="dropout_is_active_in_train_mode_and_uses_p",
+        source=_dropout_cnn(
+            "nn.Sequential(nn.Flatten(), nn.Dropout(0.25), nn.Linear(base_flatten_size(width, kernel_size), 100), "
+            "nn.ReLU(), nn.Dropout(0.25), nn.Linear(100, 50), nn.ReLU(), nn.Dropout(0.25), nn.Linear(50, 10))")),
     # ------------------------------------------------------------ penalties
-    "penalties-of-the-weights-only": wrong("penalties", "biases", """
+    "penalties-of-the-weights-only": wrong(
+        "penalties", "biases",
+        fails="l1_is_lambda_times_the_sum_of_absolute_values l2_is_half_lambda_times_the_sum_of_squares",
+        source="""
         def l1_penalty(net, lam):
             return lam * sum(p.abs().sum() for name, p in net.named_parameters() if 'weight' in name)
 
@@ -270,63 +339,69 @@ KNOWN_WRONG: dict[str, Variant] = {
             return lam / 2 * sum(p.pow(2).sum() for name, p in net.named_parameters() if 'weight' in name)
         """),
     # ------------------------------------------------------------ make_optimizer
-    "sgd-always-with-momentum": wrong("make_optimizer", "momentum", """
-        def make_optimizer(name, net, lr, momentum=0.0, weight_decay=0.0):
-            if name == 'sgd':
-                return torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
-            if name == 'adam':
-                return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-            raise ValueError("choose 'sgd' or 'adam'")
-        """),
-    "unknown-optimizer-falls-back-to-adam": wrong("make_optimizer", "ValueError", """
+    "sgd-always-with-momentum": wrong(
+        "make_optimizer", "momentum", fails="sgd_uses_lr_momentum_and_weight_decay",
+        replace={**_SHORT_MESSAGE, "momentum=momentum,": "momentum=0.9,"}),
+    "unknown-optimizer-falls-back-to-adam": wrong(
+        "make_optimizer", "ValueError", fails="unknown_names_raise_a_value_error",
+        source="""
         def make_optimizer(name, net, lr, momentum=0.0, weight_decay=0.0):
             if name == 'sgd':
                 return torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
             return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
         """),
-    "adam-ignores-weight-decay": wrong("make_optimizer", "weight_decay", """
-        def make_optimizer(name, net, lr, momentum=0.0, weight_decay=0.0):
-            if name == 'sgd':
-                return torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-            if name == 'adam':
-                return torch.optim.Adam(net.parameters(), lr=lr)
-            raise ValueError("choose 'sgd' or 'adam'")
-        """),
+    "adam-ignores-weight-decay": wrong(
+        "make_optimizer", "weight_decay", fails="adam_uses_lr_and_weight_decay",
+        replace={
+            **_SHORT_MESSAGE,
+            "Adam(net.parameters(), lr=lr, weight_decay=weight_decay)": "Adam(net.parameters(), lr=lr)",
+        }),
     # ------------------------------------------------------------ train_epoch
-    "one-step-per-epoch": wrong("train_epoch", "every batch", _train_epoch(
-        step="pass", after="optimizer.step()")),
-    "gradients-never-zeroed": wrong("train_epoch", "zero_grad", _train_epoch(zero_grad="pass")),
-    "loss-averaged-over-batches": wrong("train_epoch", "per sample", _train_epoch(
-        loss_term="loss.item()", count="len(loader)")),
-    "penalty-never-added": wrong("train_epoch", "penalty", _train_epoch(objective="objective = loss")),
-    "never-switches-to-train-mode": wrong("train_epoch", "train mode", _train_epoch().replace(
-        "    net.train()\n", "")),
+    "one-step-per-epoch": wrong(
+        "train_epoch", "every batch",
+        fails="one_step_per_batch_from_fresh_gradients penalty_is_added_to_the_loss "
+              "returns_mean_loss_per_sample_and_accuracy",
+        source=_TRAIN_EPOCH,
+        replace={"optimizer.step()": "pass", "n += len(y)\n\n": "n += len(y)\n    optimizer.step()\n"}),
+    "gradients-never-zeroed": wrong(
+        "train_epoch", "zero_grad",
+        fails="one_step_per_batch_from_fresh_gradients penalty_is_added_to_the_loss "
+              "returns_mean_loss_per_sample_and_accuracy",
+        source=_TRAIN_EPOCH,
+        replace={"optimizer.zero_grad()": "pass"}),
+    "loss-averaged-over-batches": wrong(
+        "train_epoch", "per sample", fails="returns_mean_loss_per_sample_and_accuracy",
+        source=_TRAIN_EPOCH,
+        replace={
+            "total += loss.item() * len(y)": "total += loss.item()",
+            "return total / n,": "return total / len(loader),",
+        }),
+    "penalty-never-added": wrong(
+        "train_epoch", "penalty", fails="penalty_is_added_to_the_loss returns_mean_loss_per_sample_and_accuracy",
+        source=_TRAIN_EPOCH,
+        replace={"loss + penalty(net) if penalty else loss": "loss"}),
+    "never-switches-to-train-mode": wrong(
+        "train_epoch", "train mode", fails="trains_in_train_mode",
+        source=_TRAIN_EPOCH,
+        replace={"    net.train()\n": ""}),
     # ------------------------------------------------------------ evaluate
-    "evaluates-in-train-mode": wrong("evaluate", "eval mode", """
-        def evaluate(net, loader):
-            total, correct, n = 0.0, 0, 0
-            with torch.no_grad():
-                for x, y in loader:
-                    out = net(x)
-                    total += F.cross_entropy(out, y, reduction='sum').item()
-                    correct += (out.argmax(1) == y).sum().item()
-                    n += len(y)
-            return total / n, correct / n
-        """),
-    "evaluation-loss-averaged-over-batches": wrong("evaluate", "per sample", """
-        def evaluate(net, loader):
-            net.eval()
-            losses, correct, n = [], 0, 0
-            with torch.no_grad():
-                for x, y in loader:
-                    out = net(x)
-                    losses.append(F.cross_entropy(out, y).item())
-                    correct += (out.argmax(1) == y).sum().item()
-                    n += len(y)
-            return sum(losses) / len(losses), correct / n
-        """),
+    "evaluates-in-train-mode": wrong(
+        "evaluate", "eval mode",
+        fails="evaluates_in_eval_mode_without_gradients returns_mean_loss_per_sample_and_accuracy_on_the_loader",
+        source=_EVALUATE,
+        replace={"    net.eval()\n": ""}),
+    "evaluation-loss-averaged-over-batches": wrong(
+        "evaluate", "per sample", fails="returns_mean_loss_per_sample_and_accuracy_on_the_loader",
+        source=_EVALUATE,
+        replace={
+            "total, correct, n = 0.0, 0, 0": "losses, correct, n = [], 0, 0",
+            "total += F.cross_entropy(out, y, reduction='sum').item()": "losses.append(F.cross_entropy(out, y).item())",
+            "return total / n,": "return sum(losses) / len(losses),",
+        }),
     # ------------------------------------------------------------ run_experiment
-    "tests-before-training": wrong("run_experiment", "before each epoch", """
+    "tests-before-training": wrong(
+        "run_experiment", "before each epoch", fails="logs_the_test_set_after_each_epochs_training",
+        source="""
         def run_experiment(net, optimizer, train_loader, test_loader, epochs, penalty=None):
             history = {key: [] for key in ['epochs', 'train loss', 'train accuracy', 'test loss', 'test accuracy']}
             for epoch in range(epochs):
@@ -339,74 +414,55 @@ KNOWN_WRONG: dict[str, Variant] = {
                 history['test accuracy'].append(test_accuracy)
             return history
         """),
-    "penalty-not-passed-on": wrong("run_experiment", "penalty", """
-        def run_experiment(net, optimizer, train_loader, test_loader, epochs, penalty=None):
-            history = {key: [] for key in ['epochs', 'train loss', 'train accuracy', 'test loss', 'test accuracy']}
-            for epoch in range(epochs):
-                train_loss, train_accuracy = train_epoch(net, train_loader, optimizer)
-                test_loss, test_accuracy = evaluate(net, test_loader)
-                for key, value in zip(history, [epoch, train_loss, train_accuracy, test_loss, test_accuracy]):
-                    history[key].append(value)
-            return history
-        """),
-    "epochs-counted-from-one": wrong("run_experiment", "0, 1, 2", """
-        def run_experiment(net, optimizer, train_loader, test_loader, epochs, penalty=None):
-            history = {key: [] for key in ['epochs', 'train loss', 'train accuracy', 'test loss', 'test accuracy']}
-            for epoch in range(1, epochs + 1):
-                train_loss, train_accuracy = train_epoch(net, train_loader, optimizer, penalty)
-                test_loss, test_accuracy = evaluate(net, test_loader)
-                for key, value in zip(history, [epoch, train_loss, train_accuracy, test_loss, test_accuracy]):
-                    history[key].append(value)
-            return history
-        """),
+    "penalty-not-passed-on": wrong(
+        "run_experiment", "penalty", fails="passes_the_penalty_on",
+        source=_RUN_EXPERIMENT,
+        replace={"train_epoch(net, train_loader, optimizer, penalty)": "train_epoch(net, train_loader, optimizer)"}),
+    "epochs-counted-from-one": wrong(
+        "run_experiment", "0, 1, 2", fails="logs_one_value_per_epoch",
+        source=_RUN_EXPERIMENT,
+        replace={"range(epochs):": "range(1, epochs + 1):"}),
     # ------------------------------------------------------------ sgd_settings
-    "weight-decay-of-the-seed": wrong("sgd_settings", "too large", """
+    "weight-decay-of-the-seed": wrong(
+        "sgd_settings", "too large", fails="weight_decay_is_moderate",
+        source="""
         SGD_LEARNING_RATE = 0.001
         SGD_WEIGHT_DECAY = 0.04
         """),
-    "learning-rate-too-large": wrong("sgd_settings", "learning rate", """
+    "learning-rate-too-large": wrong(
+        "sgd_settings", "learning rate", fails="learning_rate_suits_sgd_with_momentum",
+        source="""
         SGD_LEARNING_RATE = 1.0
         SGD_WEIGHT_DECAY = 0.0005
         """),
     # ------------------------------------------------------------ cnn2
-    "cnn2-padding-one": wrong("cnn2", "padding 2", """
-        class CNN2(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv1 = nn.Conv2d(1, 32, kernel_size=5, padding=1)
-                self.conv2 = nn.Conv2d(32, 64, kernel_size=5, padding=1)
-                self.fc1 = nn.Linear(64 * 5 * 5, 256)
-                self.fc2 = nn.Linear(256, 10)
-
-            def forward(self, x):
-                x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-                x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-                x = F.relu(self.fc1(x.flatten(1)))
-                return F.log_softmax(self.fc2(x), dim=1)
-        """),
-    "cnn2-pools-once": wrong("cnn2", "3136", """
-        class CNN2(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv1 = nn.Conv2d(1, 32, kernel_size=5, padding=2)
-                self.conv2 = nn.Conv2d(32, 64, kernel_size=5, padding=2)
-                self.fc1 = nn.Linear(64 * 14 * 14, 256)
-                self.fc2 = nn.Linear(256, 10)
-
-            def forward(self, x):
-                x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-                x = F.relu(self.conv2(x))
-                x = F.relu(self.fc1(x.flatten(1)))
-                return F.log_softmax(self.fc2(x), dim=1)
-        """),
+    "cnn2-padding-one": wrong(
+        "cnn2", "padding 2", fails="cnn2_convolutions_preserve_the_size cnn2_flattens_64_by_7_by_7_features",
+        source=_CNN2,
+        replace={
+            "nn.Conv2d(1, 32, kernel_size=5, padding=2)": "nn.Conv2d(1, 32, kernel_size=5, padding=1)",
+            "nn.Conv2d(32, 64, kernel_size=5, padding=2)": "nn.Conv2d(32, 64, kernel_size=5, padding=1)",
+            "64 * 7 * 7": "64 * 5 * 5",
+        }),
+    "cnn2-pools-once": wrong(
+        "cnn2", "3136", fails="cnn2_flattens_64_by_7_by_7_features",
+        source=_CNN2,
+        replace={
+            "64 * 7 * 7": "64 * 14 * 14",
+            "x = F.max_pool2d(F.relu(self.conv2(x)), 2)": "x = F.relu(self.conv2(x))",
+        }),
     # ------------------------------------------------------------ cnn3
-    "cnn3-fixed-dropout": wrong("cnn3", "probability p", _cnn3(_CNN3_LAYERS, _CNN3_FORWARD.replace(
-        "self.p,", "0.2,"))),
+    "cnn3-fixed-dropout": wrong(
+        "cnn3", "probability p", fails="cnn3_has_dropout_with_probability_p",
+        source=_CNN3,
+        replace={"x.flatten(1), self.p,": "x.flatten(1), 0.2,"}),
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ cnn2 and cnn3: the visible checks stop these
-    "cnn2-returns-scores": wrong("cnn2", "log-probabilities", """
+    "cnn2-returns-scores": wrong(
+        "cnn2", "log-probabilities", fails="cnn2_returns_log_probabilities_per_image",
+        source="""
         class CNN2(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -422,37 +478,43 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 x = x.view(-1, 3136)
                 return self.fc2(F.relu(self.fc1(x)))
         """),
-    "cnn3-instance-norm": wrong("cnn3", "batch normalization", _cnn3(
-        _CNN3_LAYERS.replace("nn.BatchNorm2d(32)", "nn.InstanceNorm2d(32, affine=True)").replace(
-            "nn.BatchNorm2d(64)", "nn.InstanceNorm2d(64, affine=True)"), _CNN3_FORWARD)),
-    "cnn3-no-running-statistics": wrong("cnn3", "running statistics", _cnn3(
-        _CNN3_LAYERS.replace("nn.BatchNorm2d(32)", "nn.BatchNorm2d(32, track_running_stats=False)").replace(
-            "nn.BatchNorm2d(64)", "nn.BatchNorm2d(64, track_running_stats=False)"), _CNN3_FORWARD)),
-    "functional-dropout-always-on": wrong("dropout_cnn", "eval mode", _dropout_cnn(
-        "nn.Sequential(nn.Flatten(), nn.Linear(base_flatten_size(width, kernel_size), 100), nn.ReLU(), "
-        "nn.Linear(100, 50), nn.ReLU())\n        self.out = nn.Linear(50, 10)",
-        "return self.out(F.dropout(self.classifier(self.features(x)), self.p))")),
-    "cnn3-dropout-in-eval-mode": wrong("cnn3", "eval mode", _cnn3(_CNN3_LAYERS, _CNN3_FORWARD.replace(
-        "training=self.training", "training=True"))),
-    "l2-penalty-is-the-norm": wrong("penalties", "squared", """
-        def l1_penalty(net, lam):
-            return lam * sum(p.abs().sum() for p in net.parameters())
-
-
-        def l2_penalty(net, lam):
-            return lam / 2 * sum(p.norm() for p in net.parameters())
-        """),
-    "l1-penalty-squares": wrong("penalties", "absolute values", """
-        def l1_penalty(net, lam):
-            return lam / 2 * sum(p.pow(2).sum() for p in net.parameters())  # copied from l2_penalty
-
-
-        def l2_penalty(net, lam):
-            return lam / 2 * sum(p.pow(2).sum() for p in net.parameters())
-        """),
+    "cnn3-instance-norm": wrong(
+        "cnn3", "batch normalization", fails="cnn3_uses_batch_statistics_in_train_mode",
+        source=_CNN3,
+        replace={
+            "nn.BatchNorm2d(32)": "nn.InstanceNorm2d(32, affine=True)",
+            "nn.BatchNorm2d(64)": "nn.InstanceNorm2d(64, affine=True)",
+        }),
+    "cnn3-no-running-statistics": wrong(
+        "cnn3", "running statistics",
+        fails="cnn3_uses_batch_statistics_in_train_mode cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
+        source=_CNN3,
+        replace={
+            "nn.BatchNorm2d(32)": "nn.BatchNorm2d(32, track_running_stats=False)",
+            "nn.BatchNorm2d(64)": "nn.BatchNorm2d(64, track_running_stats=False)",
+        }),
+    "functional-dropout-always-on": wrong(
+        "dropout_cnn", "eval mode", fails="dropout_is_off_in_eval_mode",
+        source=_dropout_cnn(
+            "nn.Sequential(nn.Flatten(), nn.Linear(base_flatten_size(width, kernel_size), 100), nn.ReLU(), "
+            "nn.Linear(100, 50), nn.ReLU())\n        self.out = nn.Linear(50, 10)",
+            "return self.out(F.dropout(self.classifier(self.features(x)), self.p))")),
+    "cnn3-dropout-in-eval-mode": wrong(
+        "cnn3", "eval mode", fails="cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
+        source=_CNN3,
+        replace={"training=self.training": "training=True"}),
+    "l2-penalty-is-the-norm": wrong(
+        "penalties", "squared", fails="l2_is_half_lambda_times_the_sum_of_squares",
+        replace={"p.pow(2).sum": "p.norm"}),
+    "l1-penalty-squares": wrong(
+        "penalties", "absolute values", fails="l1_is_lambda_times_the_sum_of_absolute_values",
+        replace={
+            "return lam * sum(p.abs().sum() for p in net.parameters())":
+                "return lam / 2 * sum(p.pow(2).sum() for p in net.parameters())  # copied from l2_penalty",
+        }),
 }
 
-ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
+ALTERNATIVE_CORRECT: dict[str, Mapping[str, str]] = {
     "flatten-size-as-the-seed-computes-it": cell("flatten_size", """
         import math
 
@@ -496,29 +558,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                          transforms.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1))] + train
             return transforms.Compose(train), transforms.Compose(test)
         """),
-    "base-cnn-in-the-seeds-style": cell("base_cnn", """
-        class BaseCNN(nn.Module):
-            def __init__(self, in_channels=3, width=32, kernel_size=3):
-                super(BaseCNN, self).__init__()
-                self.conv1 = nn.Conv2d(in_channels, out_channels=32, kernel_size=kernel_size)
-                self.pool1 = nn.MaxPool2d(2)
-                self.conv2 = nn.Conv2d(32, 64, kernel_size)
-                self.conv3 = nn.Conv2d(64, 128, kernel_size)
-                self.pool2 = nn.MaxPool2d(2)
-                self.fc1 = nn.Linear(base_flatten_size(width, kernel_size), 100)
-                self.fc2 = nn.Linear(100, 50)
-                self.fc3 = nn.Linear(50, 10)
-                self.relu = nn.ReLU()
-
-            def forward(self, x):
-                x = self.pool1(self.relu(self.conv1(x)))
-                x = self.relu(self.conv2(x))
-                x = self.pool2(self.relu(self.conv3(x)))
-                x = x.view(x.size(0), -1)
-                x = self.relu(self.fc1(x))
-                x = self.relu(self.fc2(x))
-                return self.fc3(x)
-        """),
+    "base-cnn-in-the-seeds-style": cell("base_cnn", _SEEDS_BASE_CNN),
     "dropout-cnn-functional": cell("dropout_cnn", _dropout_cnn(
         "nn.ModuleList([nn.Linear(base_flatten_size(width, kernel_size), 100), nn.Linear(100, 50), "
         "nn.Linear(50, 10)])",
@@ -594,7 +634,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                 x = F.relu(self.fc1(x))
                 return F.log_softmax(self.fc2(x), dim=1)
         """),
-    "cnn3-functional-dropout": cell("cnn3", _cnn3(_CNN3_LAYERS, _CNN3_FORWARD)),
+    "cnn3-functional-dropout": cell("cnn3", _CNN3),
     "run-experiment-with-collections": cell("run_experiment", """
         import collections
 
@@ -615,77 +655,6 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
         SGD_LEARNING_RATE = 5e-2
         SGD_WEIGHT_DECAY = 1e-4
         """),
-}
-
-FAILING: dict[str, str] = {
-    "conv-width-pads-one-side": (
-        "conv_width_counts_the_padding_on_both_sides "
-        "conv_width_divides_by_the_stride_and_rounds_down"
-    ),
-    "conv-width-ignores-the-stride": "conv_width_divides_by_the_stride_and_rounds_down",
-    "half-drawn-with-replacement": "half_has_distinct_samples",
-    "half-as-a-list-of-samples": "half_loads_samples_afresh",
-    "std-averaged-over-images": "std_is_over_every_pixel_of_every_image",
-    "stats-of-the-first-batch": "mean_is_over_every_pixel_of_every_image std_is_over_every_pixel_of_every_image",
-    "augments-the-test-images": "test_transform_never_augments normalization_uses_the_given_training_statistics",
-    "normalizes-with-cifar-published-stats": (
-        "test_transform_never_augments "
-        "normalization_uses_the_given_training_statistics "
-        "no_augmentation_unless_asked "
-        "augmentation_is_random_and_normalized"
-    ),
-    "flips-images-upside-down": "augmentation_keeps_images_upright",
-    "augmented-training-images-unnormalized": "augmentation_is_random_and_normalized",
-    "always-augments": "no_augmentation_unless_asked normalization_uses_the_given_training_statistics",
-    "relu-on-the-class-scores": "base_cnn_returns_logits",
-    "hard-coded-kernel-size": "base_cnn_has_the_base_layers",
-    "softmax-on-the-class-scores": "base_cnn_returns_logits",
-    "functional-dropout-always-on": "dropout_is_off_in_eval_mode",
-    "dropout2d-in-the-convolutions": "dropout_only_in_the_fully_connected_part",
-    "dropout-after-the-last-layer": "no_dropout_on_the_class_scores",
-    "dropout-ignores-p": "dropout_is_active_in_train_mode_and_uses_p",
-    "l2-penalty-is-the-norm": "l2_is_half_lambda_times_the_sum_of_squares",
-    "penalties-of-the-weights-only": (
-        "l1_is_lambda_times_the_sum_of_absolute_values "
-        "l2_is_half_lambda_times_the_sum_of_squares"
-    ),
-    "l1-penalty-squares": "l1_is_lambda_times_the_sum_of_absolute_values",
-    "sgd-always-with-momentum": "sgd_uses_lr_momentum_and_weight_decay",
-    "unknown-optimizer-falls-back-to-adam": "unknown_names_raise_a_value_error",
-    "adam-ignores-weight-decay": "adam_uses_lr_and_weight_decay",
-    "one-step-per-epoch": (
-        "one_step_per_batch_from_fresh_gradients "
-        "penalty_is_added_to_the_loss "
-        "returns_mean_loss_per_sample_and_accuracy"
-    ),
-    "gradients-never-zeroed": (
-        "one_step_per_batch_from_fresh_gradients "
-        "penalty_is_added_to_the_loss "
-        "returns_mean_loss_per_sample_and_accuracy"
-    ),
-    "loss-averaged-over-batches": "returns_mean_loss_per_sample_and_accuracy",
-    "penalty-never-added": "penalty_is_added_to_the_loss returns_mean_loss_per_sample_and_accuracy",
-    "never-switches-to-train-mode": "trains_in_train_mode",
-    "evaluates-in-train-mode": (
-        "evaluates_in_eval_mode_without_gradients "
-        "returns_mean_loss_per_sample_and_accuracy_on_the_loader"
-    ),
-    "evaluation-loss-averaged-over-batches": "returns_mean_loss_per_sample_and_accuracy_on_the_loader",
-    "tests-before-training": "logs_the_test_set_after_each_epochs_training",
-    "penalty-not-passed-on": "passes_the_penalty_on",
-    "epochs-counted-from-one": "logs_one_value_per_epoch",
-    "weight-decay-of-the-seed": "weight_decay_is_moderate",
-    "learning-rate-too-large": "learning_rate_suits_sgd_with_momentum",
-    "cnn2-padding-one": "cnn2_convolutions_preserve_the_size cnn2_flattens_64_by_7_by_7_features",
-    "cnn2-returns-scores": "cnn2_returns_log_probabilities_per_image",
-    "cnn2-pools-once": "cnn2_flattens_64_by_7_by_7_features",
-    "cnn3-dropout-in-eval-mode": "cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
-    "cnn3-instance-norm": "cnn3_uses_batch_statistics_in_train_mode",
-    "cnn3-no-running-statistics": (
-        "cnn3_uses_batch_statistics_in_train_mode "
-        "cnn3_uses_running_statistics_and_no_dropout_in_eval_mode"
-    ),
-    "cnn3-fixed-dropout": "cnn3_has_dropout_with_probability_p",
 }
 
 MIN_KNOWN_WRONG_PER_ITEM = {

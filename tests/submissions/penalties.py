@@ -3,199 +3,159 @@
 Every source is a whole answer cell as a student would type it in the notebook, where
 the setup cell has imported matplotlib.pyplot as plt, numpy as np, pandas as pd, torch,
 `from torch import nn`, DataLoader, reglab, load_fashion_mnist and load_mnist. Cells a
-variant does not name keep the solution.
+variant does not name keep the solution. Most are written as replacements in the
+solution's cell (without its docstrings), or in another student's correct layout below:
+see ``answer_builders`` in tests/submissions/__init__.py.
 
 - KNOWN_WRONG: one mistake each, that gets past the notebook's visible checks and costs
-  points on its own item only, with a message that uses the keyword.
+  points on its own item only, with a message that uses the keyword. It fails exactly
+  the hidden checks of its item that its `fails` names; every other check must pass.
 - CHECK_LEVEL_WRONG: mistakes held to the hidden checks only, because the visible checks
   of the test cell already reject them (the student sees an assertion before handing in).
 - ALTERNATIVE_CORRECT: correct answers in other styles than the solution's; full marks.
-- FAILING: for every mistake, the hidden checks of its item that it must fail (space
-  separated); every other check of the item must pass.
 """
 
 
-from tests.submissions import Variant, cell, wrong
+from collections.abc import Mapping
+
+from tests.submissions import Variant, answer_builders
 
 ASSIGNMENT = "penalties"
+wrong, cell = answer_builders(ASSIGNMENT)
+
+# correct answers in other layouts than the solution's, which several mistakes below edit
+_DROPOUT_NETWORK = """
+    class MyNetworkWithDropout(nn.Module):
+        def __init__(self, p=0.5):
+            super().__init__()
+            self.fc1 = nn.Linear(28 * 28, 128)
+            self.fc2 = nn.Linear(128, 64)
+            self.fc3 = nn.Linear(64, 10)
+            self.dropout = nn.Dropout(p)
+
+        def forward(self, x):
+            x = torch.relu(self.fc1(x.view(x.size(0), -1)))
+            x = torch.relu(self.fc2(self.dropout(x)))
+            return self.fc3(x)
+    """
+_HISTOGRAMS = """
+    def plot_weight_histograms(hidden_weights, output_weights, title):
+        fig, axs = plt.subplots(1, 2, figsize=(10, 4))
+        for ax, weights, name in zip(axs, [hidden_weights, output_weights], ['Hidden', 'Output']):
+            ax.hist(weights, bins=50, alpha=0.7)
+            ax.set(title=f'{name} Layer Weights', xlabel='Weight Value', ylabel='Frequency')
+        fig.suptitle(title)
+        return fig
+    """
+
+# what the solution's l1_penalty and l2_penalty return, which the penalty mistakes compute otherwise
+_L1 = "strength * sum(parameter.abs().sum() for parameter in layer.parameters())"
+_L2 = "strength / 2 * sum((parameter ** 2).sum() for parameter in layer.parameters())"
+# the sweep mistakes seed without the solution's comment
+_UNCOMMENTED_SEED = {"  # the same starting weights for every momentum": ""}
 
 
 KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ l1_penalty
-    "l1-weight-only": wrong("l1_penalty", "bias", """
-        def l1_penalty(layer, strength):
-            return strength * layer.weight.abs().sum()
-        """),
-    "l1-strength-on-weight-term-only": wrong("l1_penalty", "strength", """
-        def l1_penalty(layer, strength):
-            return strength * layer.weight.abs().sum() + layer.bias.abs().sum()
-        """),
-    "l1-squares-the-parameters": wrong("l1_penalty", "absolute values", """
-        def l1_penalty(layer, strength):
-            return strength * sum((p ** 2).sum() for p in layer.parameters())
-        """),
-    "l1-matrix-norm": wrong("l1_penalty", "absolute values", """
-        def l1_penalty(layer, strength):
-            return strength * (torch.linalg.norm(layer.weight, ord=1) + torch.linalg.norm(layer.bias, ord=1))
-        """),
-    "l1-mean-not-sum": wrong("l1_penalty", "mean", """
-        def l1_penalty(layer, strength):
-            return strength * torch.cat([p.abs().flatten() for p in layer.parameters()]).mean()
-        """),
+    "l1-weight-only": wrong(
+        "l1_penalty", "bias",
+        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        replace={_L1: "strength * layer.weight.abs().sum()"}),
+    "l1-strength-on-weight-term-only": wrong(
+        "l1_penalty", "strength",
+        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        replace={_L1: "strength * layer.weight.abs().sum() + layer.bias.abs().sum()"}),
+    "l1-squares-the-parameters": wrong(
+        "l1_penalty", "absolute values",
+        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        replace={_L1: "strength * sum((p ** 2).sum() for p in layer.parameters())"}),
+    "l1-matrix-norm": wrong(
+        "l1_penalty", "absolute values",
+        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        replace={_L1: "strength * (torch.linalg.norm(layer.weight, ord=1) + torch.linalg.norm(layer.bias, ord=1))"}),
+    "l1-mean-not-sum": wrong(
+        "l1_penalty", "mean",
+        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        replace={_L1: "strength * torch.cat([p.abs().flatten() for p in layer.parameters()]).mean()"}),
     # ------------------------------------------------------------ l2_penalty
-    "l2-without-a-half": wrong("l2_penalty", "½", """
-        def l2_penalty(layer, strength):
-            return strength * sum((p ** 2).sum() for p in layer.parameters())
-        """),
-    "l2-norm-not-squared": wrong("l2_penalty", "square", """
-        def l2_penalty(layer, strength):
-            return strength * (layer.weight.norm() + layer.bias.norm())
-        """),
-    "l2-weight-only": wrong("l2_penalty", "bias", """
-        def l2_penalty(layer, strength):
-            return strength / 2 * (layer.weight ** 2).sum()
-        """),
+    "l2-without-a-half": wrong(
+        "l2_penalty", "½",
+        fails="l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+        replace={_L2: "strength * sum((p ** 2).sum() for p in layer.parameters())"}),
+    "l2-norm-not-squared": wrong(
+        "l2_penalty", "square",
+        fails="l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+        replace={_L2: "strength * (layer.weight.norm() + layer.bias.norm())"}),
+    "l2-weight-only": wrong(
+        "l2_penalty", "bias",
+        fails="l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+        replace={_L2: "strength / 2 * (layer.weight ** 2).sum()"}),
     # ------------------------------------------------------------ train_epoch
-    "epoch-without-zero-grad": wrong("train_epoch", "zero_grad", """
-        def train_epoch(net, loader, optimizer, penalty=None):
-            net.train()
-            losses = []
-            for images, labels in loader:
-                loss = nn.functional.cross_entropy(net(images), labels)
-                if penalty is not None:
-                    loss = loss + penalty(net)
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item())
-            return sum(losses) / len(losses)
-        """),
-    "epoch-penalty-as-a-number": wrong("train_epoch", "penalty's gradient", """
-        def train_epoch(net, loader, optimizer, penalty=None):
-            net.train()
-            losses = []
-            for images, labels in loader:
-                optimizer.zero_grad()
-                loss = nn.functional.cross_entropy(net(images), labels)
-                if penalty is not None:
-                    loss = loss + penalty(net).item()
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item())
-            return sum(losses) / len(losses)
-        """),
-    "epoch-penalty-after-backward": wrong("train_epoch", "penalty's gradient", """
-        def train_epoch(net, loader, optimizer, penalty=None):
-            net.train()
-            losses = []
-            for images, labels in loader:
-                optimizer.zero_grad()
-                loss = nn.functional.cross_entropy(net(images), labels)
-                loss.backward()
-                if penalty is not None:
-                    loss = loss + penalty(net)
-                optimizer.step()
-                losses.append(loss.item())
-            return sum(losses) / len(losses)
-        """),
-    "epoch-returns-the-last-loss": wrong("train_epoch", "last minibatch", """
-        def train_epoch(net, loader, optimizer, penalty=None):
-            net.train()
-            for images, labels in loader:
-                optimizer.zero_grad()
-                loss = nn.functional.cross_entropy(net(images), labels)
-                if penalty is not None:
-                    loss = loss + penalty(net)
-                loss.backward()
-                optimizer.step()
-            return loss.item()
-        """),
-    "epoch-returns-the-loss-without-penalty": wrong("train_epoch", "without the penalty", """
-        def train_epoch(net, loader, optimizer, penalty=None):
-            net.train()
-            losses = []
-            for images, labels in loader:
-                optimizer.zero_grad()
-                loss = nn.functional.cross_entropy(net(images), labels)
-                losses.append(loss.item())
-                if penalty is not None:
-                    loss = loss + penalty(net)
-                loss.backward()
-                optimizer.step()
-            return sum(losses) / len(losses)
-        """),
-    "epoch-without-train-mode": wrong("train_epoch", "training mode", """
-        def train_epoch(net, loader, optimizer, penalty=None):
-            losses = []
-            for images, labels in loader:
-                optimizer.zero_grad()
-                loss = nn.functional.cross_entropy(net(images), labels)
-                if penalty is not None:
-                    loss = loss + penalty(net)
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item())
-            return sum(losses) / len(losses)
-        """),
+    "epoch-without-zero-grad": wrong(
+        "train_epoch", "zero_grad", fails="epoch_adds_the_penalty_to_the_loss epoch_takes_one_sgd_step_per_minibatch",
+        replace={"        optimizer.zero_grad()\n": ""}),
+    "epoch-penalty-as-a-number": wrong(
+        "train_epoch", "penalty's gradient", fails="epoch_adds_the_penalty_to_the_loss",
+        replace={"penalty(net)": "penalty(net).item()"}),
+    "epoch-penalty-after-backward": wrong(
+        "train_epoch", "penalty's gradient", fails="epoch_adds_the_penalty_to_the_loss",
+        replace={
+            "loss = nn.functional.cross_entropy(net(images), labels)":
+                "loss = nn.functional.cross_entropy(net(images), labels)\n"
+                "        loss.backward()",
+            "        loss.backward()\n": "",
+        }),
+    "epoch-returns-the-last-loss": wrong(
+        "train_epoch", "last minibatch", fails="epoch_returns_the_mean_minibatch_loss",
+        replace={
+            "    losses = []\n": "",
+            "        losses.append(loss.item())\n"
+            "    return sum(losses) / len(losses)":
+                "    return loss.item()",
+        }),
+    "epoch-returns-the-loss-without-penalty": wrong(
+        "train_epoch", "without the penalty", fails="epoch_returns_the_mean_minibatch_loss",
+        replace={
+            "loss = nn.functional.cross_entropy(net(images), labels)":
+                "loss = nn.functional.cross_entropy(net(images), labels)\n"
+                "        losses.append(loss.item())",
+            "        losses.append(loss.item())\n": "",
+        }),
+    "epoch-without-train-mode": wrong(
+        "train_epoch", "training mode", fails="epoch_trains_in_training_mode",
+        replace={"    net.train()\n": ""}),
     # ------------------------------------------------------------ MyNetworkWithDropout
-    "dropout-on-the-input": wrong("MyNetworkWithDropout", "input", """
-        class MyNetworkWithDropout(nn.Module):
-            def __init__(self, p=0.5):
-                super().__init__()
-                self.fc1 = nn.Linear(28 * 28, 128)
-                self.fc2 = nn.Linear(128, 64)
-                self.fc3 = nn.Linear(64, 10)
-                self.dropout = nn.Dropout(p)
-
-            def forward(self, x):
-                x = self.dropout(x.view(x.size(0), -1))
-                x = torch.relu(self.fc1(x))
-                x = torch.relu(self.fc2(x))
-                return self.fc3(x)
-        """),
-    "dropout-after-the-second-layer": wrong("MyNetworkWithDropout", "first and the second", """
-        class MyNetworkWithDropout(nn.Module):
-            def __init__(self, p=0.5):
-                super().__init__()
-                self.fc1 = nn.Linear(28 * 28, 128)
-                self.fc2 = nn.Linear(128, 64)
-                self.fc3 = nn.Linear(64, 10)
-                self.dropout = nn.Dropout(p)
-
-            def forward(self, x):
-                x = torch.relu(self.fc1(x.view(x.size(0), -1)))
-                x = self.dropout(torch.relu(self.fc2(x)))
-                return self.fc3(x)
-        """),
-    "dropout-rate-is-keep-probability": wrong("MyNetworkWithDropout", "dropping", """
-        class MyNetworkWithDropout(nn.Module):
-            def __init__(self, p=0.5):
-                super().__init__()
-                self.fc1 = nn.Linear(28 * 28, 128)
-                self.fc2 = nn.Linear(128, 64)
-                self.fc3 = nn.Linear(64, 10)
-                self.dropout = nn.Dropout(1 - p)  # p: the probability to keep a unit
-
-            def forward(self, x):
-                x = torch.relu(self.fc1(x.view(x.size(0), -1)))
-                x = torch.relu(self.fc2(self.dropout(x)))
-                return self.fc3(x)
-        """),
-    "dropout-active-in-eval-mode": wrong("MyNetworkWithDropout", "eval mode", """
-        class MyNetworkWithDropout(nn.Module):
-            def __init__(self, p=0.5):
-                super().__init__()
-                self.fc1 = nn.Linear(28 * 28, 128)
-                self.fc2 = nn.Linear(128, 64)
-                self.fc3 = nn.Linear(64, 10)
-                self.p = p
-
-            def forward(self, x):
-                x = torch.relu(self.fc1(x.view(x.size(0), -1)))
-                x = nn.functional.dropout(x, self.p)  # training=True by default
-                x = torch.relu(self.fc2(x))
-                return self.fc3(x)
-        """),
-    "dropout-default-of-0.2": wrong("MyNetworkWithDropout", "default", """
+    "dropout-on-the-input": wrong(
+        "MyNetworkWithDropout", "input", fails="dropout_between_the_first_and_second_layer no_dropout_elsewhere",
+        source=_DROPOUT_NETWORK,
+        replace={
+            "x = torch.relu(self.fc1(x.view(x.size(0), -1)))\n"
+            "        x = torch.relu(self.fc2(self.dropout(x)))":
+                "x = self.dropout(x.view(x.size(0), -1))\n"
+                "        x = torch.relu(self.fc1(x))\n"
+                "        x = torch.relu(self.fc2(x))",
+        }),
+    "dropout-after-the-second-layer": wrong(
+        "MyNetworkWithDropout", "first and the second",
+        fails="dropout_between_the_first_and_second_layer no_dropout_elsewhere",
+        source=_DROPOUT_NETWORK,
+        replace={"torch.relu(self.fc2(self.dropout": "self.dropout(torch.relu(self.fc2"}),
+    "dropout-rate-is-keep-probability": wrong(
+        "MyNetworkWithDropout", "dropping", fails="dropout_probability_is_p",
+        source=_DROPOUT_NETWORK,
+        replace={"nn.Dropout(p)": "nn.Dropout(1 - p)  # p: the probability to keep a unit"}),
+    "dropout-active-in-eval-mode": wrong(
+        "MyNetworkWithDropout", "eval mode", fails="dropout_net_is_my_network_in_eval_mode",
+        source=_DROPOUT_NETWORK,
+        replace={
+            "self.dropout = nn.Dropout(p)": "self.p = p",
+            "x = torch.relu(self.fc2(self.dropout(x)))":
+                "x = nn.functional.dropout(x, self.p)  # training=True by default\n"
+                "        x = torch.relu(self.fc2(x))",
+        }),
+    "dropout-default-of-0.2": wrong(
+        "MyNetworkWithDropout", "default", fails="dropout_probability_is_p",
+        source="""
         class MyNetworkWithDropout(nn.Module):
             def __init__(self, p=0.2):
                 super().__init__()
@@ -209,7 +169,10 @@ KNOWN_WRONG: dict[str, Variant] = {
                 return self.fc3(torch.relu(self.fc2(x)))
         """),
     # ------------------------------------------------------------ build_network
-    "network-relu-after-output": wrong("build_network", "after the output layer", """
+    "network-relu-after-output": wrong(
+        "build_network", "after the output layer",
+        fails="network_has_no_dropout_on_input_or_output network_is_a_relu_mlp_in_eval_mode",
+        source="""
         def build_network(hidden_sizes, dropout=0.0):
             layers = []
             sizes = [28 * 28, *hidden_sizes, 10]
@@ -219,43 +182,31 @@ KNOWN_WRONG: dict[str, Variant] = {
                     layers.append(nn.Dropout(dropout))
             return nn.Sequential(*layers)
         """),
-    "network-dropout-after-first-hidden-only": wrong("build_network", "every hidden layer", """
-        def build_network(hidden_sizes, dropout=0.0):
-            layers = []
-            n_inputs = 28 * 28
-            for n_units in hidden_sizes:
-                layers += [nn.Linear(n_inputs, n_units), nn.ReLU()]
-                n_inputs = n_units
-            if dropout > 0 and hidden_sizes:
-                layers.insert(2, nn.Dropout(dropout))
-            layers.append(nn.Linear(n_inputs, 10))
-            return nn.Sequential(*layers)
-        """),
-    "network-dropout-rate-fixed": wrong("build_network", "dropout argument", """
-        def build_network(hidden_sizes, dropout=0.0):
-            layers = []
-            n_inputs = 28 * 28
-            for n_units in hidden_sizes:
-                layers += [nn.Linear(n_inputs, n_units), nn.ReLU()]
-                if dropout:
-                    layers.append(nn.Dropout(0.5))
-                n_inputs = n_units
-            layers.append(nn.Linear(n_inputs, 10))
-            return nn.Sequential(*layers)
-        """),
-    "network-dropout-on-the-input": wrong("build_network", "input", """
-        def build_network(hidden_sizes, dropout=0.0):
-            layers = [nn.Dropout(dropout)] if dropout > 0 else []
-            n_inputs = 28 * 28
-            for n_units in hidden_sizes:
-                layers += [nn.Linear(n_inputs, n_units), nn.ReLU()]
-                if dropout > 0:
-                    layers.append(nn.Dropout(dropout))
-                n_inputs = n_units
-            layers.append(nn.Linear(n_inputs, 10))
-            return nn.Sequential(*layers)
-        """),
-    "network-layers-shared-between-calls": wrong("build_network", "share layers", """
+    "network-dropout-after-first-hidden-only": wrong(
+        "build_network", "every hidden layer", fails="network_has_dropout_after_every_hidden_layer",
+        replace={
+            "        if dropout > 0:\n"
+            "            layers.append(nn.Dropout(dropout))\n":
+                "",
+            "n_inputs = n_units":
+                "n_inputs = n_units\n"
+                "    if dropout > 0 and hidden_sizes:\n"
+                "        layers.insert(2, nn.Dropout(dropout))",
+        }),
+    "network-dropout-rate-fixed": wrong(
+        "build_network", "dropout argument", fails="network_has_dropout_after_every_hidden_layer",
+        replace={
+            "if dropout > 0:\n"
+            "            layers.append(nn.Dropout(dropout))":
+                "if dropout:\n"
+                "            layers.append(nn.Dropout(0.5))",
+        }),
+    "network-dropout-on-the-input": wrong(
+        "build_network", "input", fails="network_has_no_dropout_on_input_or_output",
+        replace={"layers = []": "layers = [nn.Dropout(dropout)] if dropout > 0 else []"}),
+    "network-layers-shared-between-calls": wrong(
+        "build_network", "share layers", fails="network_is_new_on_every_call",
+        source="""
         _layers = {}
 
         def build_network(hidden_sizes, dropout=0.0):
@@ -273,7 +224,9 @@ KNOWN_WRONG: dict[str, Variant] = {
             return nn.Sequential(*_layers[key])
         """),
     # ------------------------------------------------------------ evaluate
-    "evaluate-in-training-mode": wrong("evaluate", "evaluation mode", """
+    "evaluate-in-training-mode": wrong(
+        "evaluate", "evaluation mode", fails="evaluate_uses_eval_mode",
+        source="""
         def evaluate(net, loader):
             correct, total = 0, 0
             with torch.no_grad():
@@ -282,7 +235,9 @@ KNOWN_WRONG: dict[str, Variant] = {
                     total += len(labels)
             return correct / total
         """),
-    "evaluate-builds-a-graph": wrong("evaluate", "no_grad", """
+    "evaluate-builds-a-graph": wrong(
+        "evaluate", "no_grad", fails="evaluate_builds_no_graph",
+        source="""
         def evaluate(net, loader):
             net.eval()
             correct, total = 0, 0
@@ -292,18 +247,25 @@ KNOWN_WRONG: dict[str, Variant] = {
             return correct / total
         """),
     # ------------------------------------------------------------ weight_histogram_data
-    "histogram-data-of-biases": wrong("weight_histogram_data", "biases", """
+    "histogram-data-of-biases": wrong(
+        "weight_histogram_data", "biases",
+        fails="histogram_data_hidden_is_the_first_layer_weights histogram_data_output_is_the_last_layer_weights",
+        source="""
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return (linears[0].bias.detach().numpy().flatten(), linears[-1].bias.detach().numpy().flatten())
         """),
-    "histogram-data-second-layer-as-output": wrong("weight_histogram_data", "last linear layer", """
+    "histogram-data-second-layer-as-output": wrong(
+        "weight_histogram_data", "last linear layer", fails="histogram_data_output_is_the_last_layer_weights",
+        source="""
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return (linears[0].weight.detach().numpy().flatten(), linears[1].weight.detach().numpy().flatten())
         """),
     # ------------------------------------------------------------ plot_weight_histograms
-    "histograms-default-bins": wrong("plot_weight_histograms", "50 bins", """
+    "histograms-default-bins": wrong(
+        "plot_weight_histograms", "50 bins", fails="histograms_have_50_bins",
+        source="""
         def plot_weight_histograms(hidden_weights, output_weights, title):
             fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
             left.hist(hidden_weights, alpha=0.7)
@@ -313,7 +275,9 @@ KNOWN_WRONG: dict[str, Variant] = {
             fig.suptitle(title)
             return fig
         """),
-    "histograms-without-figure-title": wrong("plot_weight_histograms", "title", """
+    "histograms-without-figure-title": wrong(
+        "plot_weight_histograms", "title", fails="histograms_have_the_figure_title",
+        source="""
         def plot_weight_histograms(hidden_weights, output_weights, title):
             fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
             left.hist(hidden_weights, bins=50, alpha=0.7)
@@ -322,60 +286,42 @@ KNOWN_WRONG: dict[str, Variant] = {
             right.set(title='Output Layer Weights', xlabel='Weight Value', ylabel='Frequency')
             return fig
         """),
-    "histograms-both-of-hidden-weights": wrong("plot_weight_histograms", "other layer", """
-        def plot_weight_histograms(hidden_weights, output_weights, title):
-            fig, axs = plt.subplots(1, 2, figsize=(10, 4))
-            for ax, name in zip(axs, ['Hidden', 'Output']):
-                ax.hist(hidden_weights, bins=50, alpha=0.7)
-                ax.set(title=f'{name} Layer Weights', xlabel='Weight Value', ylabel='Frequency')
-            fig.suptitle(title)
-            return fig
-        """),
-    "histograms-as-densities": wrong("plot_weight_histograms", "densities", """
-        def plot_weight_histograms(hidden_weights, output_weights, title):
-            fig, axs = plt.subplots(1, 2, figsize=(10, 4))
-            for ax, weights, name in zip(axs, [hidden_weights, output_weights], ['Hidden', 'Output']):
-                ax.hist(weights, bins=50, density=True, alpha=0.7)
-                ax.set(title=f'{name} Layer Weights', xlabel='Weight Value', ylabel='Frequency')
-            fig.suptitle(title)
-            return fig
-        """),
-    "histograms-without-axis-labels": wrong("plot_weight_histograms", "label", """
-        def plot_weight_histograms(hidden_weights, output_weights, title):
-            fig, axs = plt.subplots(1, 2, figsize=(10, 4))
-            for ax, weights, name in zip(axs, [hidden_weights, output_weights], ['Hidden', 'Output']):
-                ax.hist(weights, bins=50, alpha=0.7)
-                ax.set_title(f'{name} Layer Weights')
-            fig.suptitle(title)
-            return fig
-        """),
+    "histograms-both-of-hidden-weights": wrong(
+        "plot_weight_histograms", "other layer", fails="histograms_show_the_weights",
+        source=_HISTOGRAMS,
+        replace={
+            "for ax, weights, name in zip(axs, [hidden_weights, output_weights], ['Hidden', 'Output'])":
+                "for ax, name in zip(axs, ['Hidden', 'Output'])",
+            "ax.hist(weights,": "ax.hist(hidden_weights,",
+        }),
+    "histograms-as-densities": wrong(
+        "plot_weight_histograms", "densities", fails="histograms_show_the_weights",
+        source=_HISTOGRAMS,
+        replace={"bins=50, alpha=0.7": "bins=50, density=True, alpha=0.7"}),
+    "histograms-without-axis-labels": wrong(
+        "plot_weight_histograms", "label", fails="histograms_are_labelled",
+        source=_HISTOGRAMS,
+        replace={
+            "ax.set(title=f'{name} Layer Weights', xlabel='Weight Value', ylabel='Frequency')":
+                "ax.set_title(f'{name} Layer Weights')",
+        }),
     # ------------------------------------------------------------ sparsity
-    "sparsity-of-exact-zeros": wrong("sparsity", "exact zeros", """
-        def sparsity(weights, threshold=1e-3):
-            return (weights.detach() == 0).float().mean().item()
-        """),
-    "sparsity-is-the-density": wrong("sparsity", "near zero", """
-        def sparsity(weights, threshold=1e-3):
-            return (weights.detach().abs() >= threshold).float().mean().item()
-        """),
-    "sparsity-ignores-the-threshold": wrong("sparsity", "threshold", """
-        def sparsity(weights, threshold=1e-3):
-            return (weights.detach().abs() < 1e-3).float().mean().item()
-        """),
+    "sparsity-of-exact-zeros": wrong(
+        "sparsity", "exact zeros", fails="sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+        replace={".abs() < threshold": " == 0"}),
+    "sparsity-is-the-density": wrong(
+        "sparsity", "near zero", fails="sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+        replace={"< threshold": ">= threshold"}),
+    "sparsity-ignores-the-threshold": wrong(
+        "sparsity", "threshold", fails="sparsity_uses_the_threshold",
+        replace={"< threshold": "< 1e-3"}),
     # ------------------------------------------------------------ momentum_sweep
-    "sweep-ignores-the-momentum": wrong("momentum_sweep", "momentum=", """
-        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
-            accuracies = {}
-            for momentum in momentums:
-                reglab.seed_everything(seed)
-                net = make_net()
-                optimizer = torch.optim.SGD(net.parameters(), lr=lr)
-                for _ in range(epochs):
-                    train_epoch(net, train_loader, optimizer)
-                accuracies[momentum] = evaluate(net, test_loader)
-            return accuracies
-        """),
-    "sweep-reuses-one-network": wrong("momentum_sweep", "new network", """
+    "sweep-ignores-the-momentum": wrong(
+        "momentum_sweep", "momentum=", fails="sweep_trains_with_sgd_and_the_momentum",
+        replace={**_UNCOMMENTED_SEED, "lr=lr, momentum=momentum)": "lr=lr)"}),
+    "sweep-reuses-one-network": wrong(
+        "momentum_sweep", "new network", fails="sweep_builds_a_new_network_per_momentum",
+        source="""
         def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
             reglab.seed_everything(seed)
             net = make_net()
@@ -387,47 +333,27 @@ KNOWN_WRONG: dict[str, Variant] = {
                 accuracies[momentum] = evaluate(net, test_loader)
             return accuracies
         """),
-    "sweep-seeds-once": wrong("momentum_sweep", "same weights", """
-        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
-            reglab.seed_everything(seed)
-            accuracies = {}
-            for momentum in momentums:
-                net = make_net()
-                optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-                for _ in range(epochs):
-                    train_epoch(net, train_loader, optimizer)
-                accuracies[momentum] = evaluate(net, test_loader)
-            return accuracies
-        """),
-    "sweep-with-the-seeds-lr": wrong("momentum_sweep", "lr argument", """
-        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
-            accuracies = {}
-            for momentum in momentums:
-                reglab.seed_everything(seed)
-                net = make_net()
-                optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=momentum)
-                for _ in range(epochs):
-                    train_epoch(net, train_loader, optimizer)
-                accuracies[momentum] = evaluate(net, test_loader)
-            return accuracies
-        """),
-    "sweep-measures-on-training-data": wrong("momentum_sweep", "training data", """
-        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
-            accuracies = {}
-            for momentum in momentums:
-                reglab.seed_everything(seed)
-                net = make_net()
-                optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-                for _ in range(epochs):
-                    train_epoch(net, train_loader, optimizer)
-                accuracies[momentum] = evaluate(net, train_loader)
-            return accuracies
-        """),
+    "sweep-seeds-once": wrong(
+        "momentum_sweep", "same weights", fails="sweep_starts_every_run_from_the_same_weights",
+        replace={
+            "    accuracies = {}\n":
+                "    reglab.seed_everything(seed)\n"
+                "    accuracies = {}\n",
+            "        reglab.seed_everything(seed)  # the same starting weights for every momentum\n": "",
+        }),
+    "sweep-with-the-seeds-lr": wrong(
+        "momentum_sweep", "lr argument", fails="sweep_trains_with_sgd_and_the_momentum",
+        replace={**_UNCOMMENTED_SEED, "lr=lr,": "lr=0.01,"}),
+    "sweep-measures-on-training-data": wrong(
+        "momentum_sweep", "training data", fails="sweep_measures_the_test_accuracy",
+        replace={**_UNCOMMENTED_SEED, "evaluate(net, test_loader)": "evaluate(net, train_loader)"}),
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # --- evaluate, weight_histogram_data and sparsity: the visible checks stop these
-    "evaluate-mean-of-batch-accuracies": wrong("evaluate", "minibatches", """
+    "evaluate-mean-of-batch-accuracies": wrong(
+        "evaluate", "minibatches", fails="evaluate_counts_every_image",
+        source="""
         def evaluate(net, loader):
             net.eval()
             accuracies = []
@@ -436,7 +362,9 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                     accuracies.append((net(images).argmax(dim=1) == labels).float().mean().item())
             return sum(accuracies) / len(accuracies)
         """),
-    "evaluate-in-percent": wrong("evaluate", "fraction", """
+    "evaluate-in-percent": wrong(
+        "evaluate", "fraction", fails="evaluate_counts_every_image",
+        source="""
         def evaluate(net, loader):
             net.eval()
             correct, total = 0, 0
@@ -447,65 +375,60 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                     correct += (predicted == labels).sum().item()
             return 100 * correct / total
         """),
-    "histogram-data-not-flattened": wrong("weight_histogram_data", "flatten", """
+    "histogram-data-not-flattened": wrong(
+        "weight_histogram_data", "flatten", fails="histogram_data_is_two_flat_numpy_arrays",
+        source="""
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return linears[0].weight.detach().numpy(), linears[-1].weight.detach().numpy()
         """),
-    "histogram-data-as-tensors": wrong("weight_histogram_data", "NumPy", """
+    "histogram-data-as-tensors": wrong(
+        "weight_histogram_data", "NumPy", fails="histogram_data_is_two_flat_numpy_arrays",
+        source="""
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return linears[0].weight.detach().flatten(), linears[-1].weight.detach().flatten()
         """),
-    "sparsity-without-absolute-value": wrong("sparsity", "absolute", """
-        def sparsity(weights, threshold=1e-3):
-            return (weights.detach() < threshold).float().mean().item()
-        """),
-    "l1-detached": wrong("l1_penalty", "detached", """
-        def l1_penalty(layer, strength):
-            return strength * sum(p.detach().abs().sum() for p in layer.parameters())
-        """),
-    "l2-as-a-number": wrong("l2_penalty", "plain number", """
-        def l2_penalty(layer, strength):
-            return strength / 2 * sum((p ** 2).sum().item() for p in layer.parameters())
-        """),
-    "epoch-returns-a-tensor": wrong("train_epoch", "tensor", """
-        def train_epoch(net, loader, optimizer, penalty=None):
-            net.train()
-            total = 0
-            for images, labels in loader:
-                optimizer.zero_grad()
-                loss = nn.functional.cross_entropy(net(images), labels)
-                if penalty is not None:
-                    loss = loss + penalty(net)
-                loss.backward()
-                optimizer.step()
-                total = total + loss.detach()
-            return total / len(loader)
-        """),
-    "sparsity-as-a-count": wrong("sparsity", "count", """
+    "sparsity-without-absolute-value": wrong(
+        "sparsity", "absolute", fails="sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+        replace={".abs()": ""}),
+    "l1-detached": wrong(
+        "l1_penalty", "detached",
+        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_a_differentiable_scalar",
+        replace={_L1: "strength * sum(p.detach().abs().sum() for p in layer.parameters())"}),
+    "l2-as-a-number": wrong(
+        "l2_penalty", "plain number",
+        fails="l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_a_differentiable_scalar",
+        replace={_L2: "strength / 2 * sum((p ** 2).sum().item() for p in layer.parameters())"}),
+    "epoch-returns-a-tensor": wrong(
+        "train_epoch", "tensor", fails="epoch_returns_the_mean_minibatch_loss",
+        replace={
+            "losses = []": "total = 0",
+            "losses.append(loss.item())\n"
+            "    return sum(losses) / len(losses)":
+                "total = total + loss.detach()\n"
+                "    return total / len(loader)",
+        }),
+    "sparsity-as-a-count": wrong(
+        "sparsity", "count", fails="sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+        source="""
         def sparsity(weights, threshold=1e-3):
             return float((weights.detach().abs() < threshold).sum())
         """),
-    "sparsity-as-a-tensor": wrong("sparsity", "float", """
-        def sparsity(weights, threshold=1e-3):
-            return (weights.detach().abs() < threshold).float().mean()
-        """),
-    "sweep-returns-a-list": wrong("momentum_sweep", "dict", """
-        def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
-            accuracies = []
-            for momentum in momentums:
-                reglab.seed_everything(seed)
-                net = make_net()
-                optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-                for _ in range(epochs):
-                    train_epoch(net, train_loader, optimizer)
-                accuracies.append(evaluate(net, test_loader))
-            return accuracies
-        """),
+    "sparsity-as-a-tensor": wrong(
+        "sparsity", "float",
+        fails="sparsity_is_the_share_near_zero sparsity_returns_a_float sparsity_uses_the_threshold",
+        replace={".item()": ""}),
+    "sweep-returns-a-list": wrong(
+        "momentum_sweep", "dict", fails="sweep_returns_an_accuracy_per_momentum",
+        replace={
+            "accuracies = {}": "accuracies = []",
+            **_UNCOMMENTED_SEED,
+            "accuracies[momentum] = evaluate(net, test_loader)": "accuracies.append(evaluate(net, test_loader))",
+        }),
 }
 
-ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
+ALTERNATIVE_CORRECT: dict[str, Mapping[str, str]] = {
     "style-penalties-with-norms": {
         **cell("l1_penalty", """
             def l1_penalty(layer, strength):
@@ -665,66 +588,6 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                         for m in momentums}
             """),
     },
-}
-
-# the checks each mistake must fail, space separated; every other check of its item must pass
-FAILING: dict[str, str] = {
-    "l1-weight-only": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
-    "l1-strength-on-weight-term-only": "l1_penalty_gradient_reaches_the_layer_only "
-                                       "l1_penalty_is_strength_times_sum_of_absolute_values",
-    "l1-squares-the-parameters": "l1_penalty_gradient_reaches_the_layer_only "
-                                 "l1_penalty_is_strength_times_sum_of_absolute_values",
-    "l1-matrix-norm": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
-    "l1-mean-not-sum": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
-    "l2-without-a-half": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
-    "l2-norm-not-squared": ("l2_penalty_gradient_reaches_the_layer_only "
-                            "l2_penalty_is_half_strength_times_sum_of_squares"),
-    "l2-weight-only": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
-    "epoch-without-zero-grad": "epoch_adds_the_penalty_to_the_loss epoch_takes_one_sgd_step_per_minibatch",
-    "epoch-penalty-as-a-number": "epoch_adds_the_penalty_to_the_loss",
-    "epoch-penalty-after-backward": "epoch_adds_the_penalty_to_the_loss",
-    "epoch-returns-the-last-loss": "epoch_returns_the_mean_minibatch_loss",
-    "epoch-returns-the-loss-without-penalty": "epoch_returns_the_mean_minibatch_loss",
-    "epoch-without-train-mode": "epoch_trains_in_training_mode",
-    "dropout-on-the-input": "dropout_between_the_first_and_second_layer no_dropout_elsewhere",
-    "dropout-after-the-second-layer": "dropout_between_the_first_and_second_layer no_dropout_elsewhere",
-    "dropout-rate-is-keep-probability": "dropout_probability_is_p",
-    "dropout-active-in-eval-mode": "dropout_net_is_my_network_in_eval_mode",
-    "dropout-default-of-0.2": "dropout_probability_is_p",
-    "network-relu-after-output": "network_has_no_dropout_on_input_or_output network_is_a_relu_mlp_in_eval_mode",
-    "network-dropout-after-first-hidden-only": "network_has_dropout_after_every_hidden_layer",
-    "network-dropout-rate-fixed": "network_has_dropout_after_every_hidden_layer",
-    "network-dropout-on-the-input": "network_has_no_dropout_on_input_or_output",
-    "network-layers-shared-between-calls": "network_is_new_on_every_call",
-    "evaluate-in-training-mode": "evaluate_uses_eval_mode",
-    "evaluate-builds-a-graph": "evaluate_builds_no_graph",
-    "evaluate-mean-of-batch-accuracies": "evaluate_counts_every_image",
-    "evaluate-in-percent": "evaluate_counts_every_image",
-    "histogram-data-of-biases": "histogram_data_hidden_is_the_first_layer_weights "
-                                "histogram_data_output_is_the_last_layer_weights",
-    "histogram-data-second-layer-as-output": "histogram_data_output_is_the_last_layer_weights",
-    "histogram-data-not-flattened": "histogram_data_is_two_flat_numpy_arrays",
-    "histogram-data-as-tensors": "histogram_data_is_two_flat_numpy_arrays",
-    "histograms-default-bins": "histograms_have_50_bins",
-    "histograms-without-figure-title": "histograms_have_the_figure_title",
-    "histograms-both-of-hidden-weights": "histograms_show_the_weights",
-    "histograms-as-densities": "histograms_show_the_weights",
-    "histograms-without-axis-labels": "histograms_are_labelled",
-    "sparsity-without-absolute-value": "sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
-    "sparsity-of-exact-zeros": "sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
-    "sparsity-is-the-density": "sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
-    "sparsity-ignores-the-threshold": "sparsity_uses_the_threshold",
-    "sweep-ignores-the-momentum": "sweep_trains_with_sgd_and_the_momentum",
-    "sweep-reuses-one-network": "sweep_builds_a_new_network_per_momentum",
-    "sweep-seeds-once": "sweep_starts_every_run_from_the_same_weights",
-    "sweep-with-the-seeds-lr": "sweep_trains_with_sgd_and_the_momentum",
-    "sweep-measures-on-training-data": "sweep_measures_the_test_accuracy",
-    "l1-detached": "l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_a_differentiable_scalar",
-    "l2-as-a-number": "l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_a_differentiable_scalar",
-    "epoch-returns-a-tensor": "epoch_returns_the_mean_minibatch_loss",
-    "sparsity-as-a-count": "sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
-    "sparsity-as-a-tensor": "sparsity_is_the_share_near_zero sparsity_returns_a_float sparsity_uses_the_threshold",
-    "sweep-returns-a-list": "sweep_returns_an_accuracy_per_momentum",
 }
 
 # the fewest known-wrong submissions each autograded item must have

@@ -3,12 +3,14 @@
 Every source is a whole answer cell as a student would type it in the notebook, where
 the setup cell has imported copy, matplotlib.pyplot as plt, numpy as np, torch and
 reglab, and `HistoryPlotter, Stop, build_net, fit` from reglab. Cells a variant does
-not name keep the solution.
+not name keep the solution. Most are written as replacements in the solution's cell
+(without its docstrings), or in another student's correct layout below: see
+``answer_builders`` in tests/submissions/__init__.py.
 
 - KNOWN_WRONG: one mistake each, that gets past the notebook's visible checks and costs
-  points on its own item only. They are graded as whole notebooks
-  (tests/test_fixture_submissions.py) and held to the hidden checks
-  (tests/test_hidden_checks_regularization.py).
+  points on its own item only, failing exactly the checks its `fails` names. They are
+  graded as whole notebooks (tests/test_fixture_submissions.py) and held to the hidden
+  checks (tests/test_hidden_checks.py).
 - CHECK_LEVEL_WRONG: mistakes held to the hidden checks only, because the notebook
   cannot show them on one item alone: the visible checks of the test cell already
   reject them (the student sees an assertion before handing in), or, for
@@ -17,56 +19,109 @@ not name keep the solution.
 - ALTERNATIVE_CORRECT: correct answers in other styles than the solution's; full marks.
 """
 
-
-from tests.submissions import Variant, cell, wrong
+from tests.submissions import Variant, answer_builders
 
 ASSIGNMENT = "regularization"
+wrong, cell = answer_builders(ASSIGNMENT)
+
+# correct answers in other layouts than the solution's, which several mistakes below edit
+_DROPOUT_NET = """
+    def build_net_with_dropout(p):
+        return torch.nn.Sequential(
+            torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
+            torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
+            torch.nn.Linear(64, 10),
+        )
+    """
+_DROPOUT_MODULE = """
+    from torch import nn
+    from torch.nn import functional as F
+
+
+    class DropoutNet(nn.Module):
+        def __init__(self, p):
+            super().__init__()
+            self.p = p
+            self.hidden1, self.hidden2, self.output = nn.Linear(784, 128), nn.Linear(128, 64), nn.Linear(64, 10)
+
+        def forward(self, x):
+            x = F.dropout(F.relu(self.hidden1(x)), self.p, training=self.training)
+            x = F.dropout(F.relu(self.hidden2(x)), self.p, training=self.training)
+            return self.output(x)
+
+
+    def build_net_with_dropout(p):
+        return DropoutNet(p)
+    """
+_STOPPER = """
+    class EarlyStopper:
+        def __init__(self, patience=5):
+            self.patience = patience
+            self.best_loss = float('inf')
+            self.bad_epochs = 0
+
+        def __call__(self, net, epoch, epoch_stats):
+            if epoch_stats['validation loss'] < self.best_loss:
+                self.best_loss = epoch_stats['validation loss']
+                self.bad_epochs = 0
+            else:
+                self.bad_epochs += 1
+            if self.bad_epochs >= self.patience:
+                return Stop
+    """
+
+# the learning-curve mistakes make their figure the plain way
+_PLAIN_FIGURE = {"nrows=1, figsize=(4.5 * 2, 3), layout='constrained'": "figsize=(9, 3)"}
 
 
 KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ build_optimizer
-    "optimizer-is-adamw": wrong("build_optimizer", "AdamW", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
-        """),
-    "optimizer-decouples-weight-decay": wrong("build_optimizer", "decoupled", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay, decoupled_weight_decay=True)
-        """),
-    "optimizer-is-sgd": wrong("build_optimizer", "not torch.optim.Adam", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.SGD(net.parameters(), lr=lr, weight_decay=weight_decay)
-        """),
-    "optimizer-ignores-lr": wrong("build_optimizer", "lr argument", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.Adam(net.parameters(), lr=1e-4, weight_decay=weight_decay)
-        """),
-    "optimizer-hard-codes-weight-decay": wrong("build_optimizer", "weight_decay argument", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=0.01)
-        """),
-    "optimizer-of-a-new-net": wrong("build_optimizer", "not those of the network", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.Adam(build_net().parameters(), lr=lr, weight_decay=weight_decay)
-        """),
+    "optimizer-is-adamw": wrong(
+        "build_optimizer", "AdamW", fails="optimizer_is_adam",
+        replace={"torch.optim.Adam": "torch.optim.AdamW"}),
+    "optimizer-decouples-weight-decay": wrong(
+        "build_optimizer", "decoupled", fails="optimizer_is_adam",
+        replace={"weight_decay=weight_decay)": "weight_decay=weight_decay, decoupled_weight_decay=True)"}),
+    "optimizer-is-sgd": wrong(
+        "build_optimizer", "not torch.optim.Adam", fails="optimizer_is_adam",
+        replace={"torch.optim.Adam": "torch.optim.SGD"}),
+    "optimizer-ignores-lr": wrong(
+        "build_optimizer", "lr argument", fails="optimizer_uses_the_learning_rate",
+        replace={"lr=lr,": "lr=1e-4,"}),
+    "optimizer-hard-codes-weight-decay": wrong(
+        "build_optimizer", "weight_decay argument", fails="optimizer_uses_the_weight_decay",
+        replace={"weight_decay=weight_decay)": "weight_decay=0.01)"}),
+    "optimizer-of-a-new-net": wrong(
+        "build_optimizer", "not those of the network", fails="optimizer_updates_the_given_network",
+        replace={"net.parameters": "build_net().parameters"}),
     # ------------------------------------------------------------ l2_penalty
-    "penalty-of-the-first-layer": wrong("l2_penalty", "every layer", """
+    "penalty-of-the-first-layer": wrong(
+        "l2_penalty", "every layer",
+        fails="penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+        source="""
         def l2_penalty(net, weight_decay):
             weight, bias = list(net.parameters())[:2]
             return weight_decay / 2 * ((weight ** 2).sum() + (bias ** 2).sum())
         """),
-    "penalty-of-the-output-layer": wrong("l2_penalty", "every layer", """
+    "penalty-of-the-output-layer": wrong(
+        "l2_penalty", "every layer",
+        fails="penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+        source="""
         def l2_penalty(net, weight_decay):
             *_, weight, bias = net.parameters()
             return weight_decay / 2 * ((weight ** 2).sum() + (bias ** 2).sum())
         """),
-    "penalty-of-a-copy-of-the-net": wrong("l2_penalty", "same steps", """
-        def l2_penalty(net, weight_decay):
-            net = copy.deepcopy(net)  # so that computing the penalty cannot change the network
-            return weight_decay / 2 * sum((p ** 2).sum() for p in net.parameters())
-        """),
+    "penalty-of-a-copy-of-the-net": wrong(
+        "l2_penalty", "same steps", fails="penalty_matches_adam_weight_decay",
+        replace={
+            "    return":
+                "    net = copy.deepcopy(net)  # so that computing the penalty cannot change the network\n"
+                "    return",
+        }),
     # ------------------------------------------------------------ adam_vs_adamw
-    "adamw-decay-without-lr": wrong("adam_vs_adamw", "first step of torch.optim.AdamW", """
+    "adamw-decay-without-lr": wrong(
+        "adam_vs_adamw", "first step of torch.optim.AdamW", fails="adamw_first_step_matches_torch",
+        source="""
         def adam_first_step(theta, lr, weight_decay):
             theta = theta.clone().requires_grad_(True)
             optimizer = torch.optim.Adam([theta], lr=lr, weight_decay=weight_decay)
@@ -78,7 +133,10 @@ KNOWN_WRONG: dict[str, Variant] = {
         def adamw_first_step(theta, lr, weight_decay):
             return theta * (1 - weight_decay)
         """),
-    "adam-and-adamw-swapped": wrong("adam_vs_adamw", "takes the first step of", """
+    "adam-and-adamw-swapped": wrong(
+        "adam_vs_adamw", "takes the first step of",
+        fails="adam_first_step_matches_torch adamw_first_step_matches_torch",
+        source="""
         def adam_first_step(theta, lr, weight_decay):
             return theta * (1 - lr * weight_decay)
 
@@ -86,7 +144,9 @@ KNOWN_WRONG: dict[str, Variant] = {
         def adamw_first_step(theta, lr, weight_decay):
             return theta - lr * torch.sign(theta)
         """),
-    "adam-l2-read-as-plain-decay": wrong("adam_vs_adamw", "first step of AdamW", """
+    "adam-l2-read-as-plain-decay": wrong(
+        "adam_vs_adamw", "first step of AdamW", fails="adam_first_step_matches_torch",
+        source="""
         def adam_first_step(theta, lr, weight_decay):
             # the L2 term adds weight_decay * theta to the gradient, so Adam shrinks theta by lr * weight_decay
             return theta - lr * weight_decay * theta
@@ -95,7 +155,9 @@ KNOWN_WRONG: dict[str, Variant] = {
         def adamw_first_step(theta, lr, weight_decay):
             return theta * (1 - lr * weight_decay)
         """),
-    "adamw-adds-adams-normalised-step": wrong("adam_vs_adamw", "first step of torch.optim.AdamW", """
+    "adamw-adds-adams-normalised-step": wrong(
+        "adam_vs_adamw", "first step of torch.optim.AdamW", fails="adamw_first_step_matches_torch",
+        source="""
         def adam_first_step(theta, lr, weight_decay):
             return theta - lr * torch.sign(theta)
 
@@ -105,33 +167,26 @@ KNOWN_WRONG: dict[str, Variant] = {
             return theta * (1 - lr * weight_decay) - lr * torch.sign(theta)
         """),
     # ------------------------------------------------------------ build_net_with_dropout
-    "dropout-after-last-layer": wrong("build_net_with_dropout", "after the last linear layer", """
-        def build_net_with_dropout(p):
-            return torch.nn.Sequential(
-                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(64, 10), torch.nn.Dropout(p),
-            )
-        """),
-    "dropout-on-the-input": wrong("build_net_with_dropout", "drops input pixels", """
-        def build_net_with_dropout(p):
-            return torch.nn.Sequential(
-                torch.nn.Dropout(p),
-                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(64, 10),
-            )
-        """),
-    "net-ends-with-softmax": wrong("build_net_with_dropout", "seed MLP", """
-        def build_net_with_dropout(p):
-            return torch.nn.Sequential(
-                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(64, 10), torch.nn.Softmax(dim=1),
-            )
-        """),
-    # ------------------------------------------------------------ dropout_experiment
-    "dropout-layers-shared-between-calls": wrong("build_net_with_dropout", "share parameters", """
+    "dropout-after-last-layer": wrong(
+        "build_net_with_dropout", "after the last linear layer", fails="no_dropout_on_the_input_or_the_output",
+        source=_DROPOUT_NET,
+        replace={"torch.nn.Linear(64, 10),": "torch.nn.Linear(64, 10), torch.nn.Dropout(p),"}),
+    "dropout-on-the-input": wrong(
+        "build_net_with_dropout", "drops input pixels", fails="no_dropout_on_the_input_or_the_output",
+        source=_DROPOUT_NET,
+        replace={
+            "return torch.nn.Sequential(":
+                "return torch.nn.Sequential(\n"
+                "        torch.nn.Dropout(p),",
+        }),
+    "net-ends-with-softmax": wrong(
+        "build_net_with_dropout", "seed MLP",
+        fails="dropout_net_is_the_seed_mlp_in_eval_mode no_dropout_on_the_input_or_the_output",
+        source=_DROPOUT_NET,
+        replace={"torch.nn.Linear(64, 10),": "torch.nn.Linear(64, 10), torch.nn.Softmax(dim=1),"}),
+    "dropout-layers-shared-between-calls": wrong(
+        "build_net_with_dropout", "share parameters", fails="dropout_net_is_new_on_every_call",
+        source="""
         first, second, last = torch.nn.Linear(784, 128), torch.nn.Linear(128, 64), torch.nn.Linear(64, 10)
 
 
@@ -139,15 +194,18 @@ KNOWN_WRONG: dict[str, Variant] = {
             return torch.nn.Sequential(first, torch.nn.ReLU(), torch.nn.Dropout(p),
                                        second, torch.nn.ReLU(), torch.nn.Dropout(p), last)
         """),
-    "dropout-after-first-layer-only": wrong("build_net_with_dropout", "second linear layer", """
-        def build_net_with_dropout(p):
-            return torch.nn.Sequential(
-                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(128, 64), torch.nn.ReLU(),
-                torch.nn.Linear(64, 10),
-            )
-        """),
-    "dropout-rate-is-keep-probability": wrong("build_net_with_dropout", "other than p", """
+    "dropout-after-first-layer-only": wrong(
+        "build_net_with_dropout", "second linear layer", fails="dropout_after_the_second_linear_layer",
+        source=_DROPOUT_NET,
+        replace={
+            "torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),":
+                "torch.nn.Linear(128, 64), torch.nn.ReLU(),",
+        }),
+    "dropout-rate-is-keep-probability": wrong(
+        "build_net_with_dropout", "other than p",
+        fails="dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
+              "dropout_after_the_second_linear_layer",
+        source="""
         def build_net_with_dropout(p):
             keep = 1 - p
             return torch.nn.Sequential(
@@ -156,7 +214,10 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(64, 10),
             )
         """),
-    "dropout-before-and-after-relu": wrong("build_net_with_dropout", "other than p", """
+    "dropout-before-and-after-relu": wrong(
+        "build_net_with_dropout", "other than p",
+        fails="dropout_after_the_first_linear_layer dropout_after_the_second_linear_layer",
+        source="""
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
                 torch.nn.Linear(784, 128), torch.nn.Dropout(p), torch.nn.ReLU(), torch.nn.Dropout(p),
@@ -164,7 +225,10 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(64, 10),
             )
         """),
-    "dropout-mask-unscaled": wrong("build_net_with_dropout", "1/(1-p)", """
+    "dropout-mask-unscaled": wrong(
+        "build_net_with_dropout", "1/(1-p)",
+        fails="dropout_after_the_first_linear_layer dropout_after_the_second_linear_layer",
+        source="""
         class DropoutNet(torch.nn.Module):
             def __init__(self, p):
                 super().__init__()
@@ -183,7 +247,12 @@ KNOWN_WRONG: dict[str, Variant] = {
         def build_net_with_dropout(p):
             return DropoutNet(p)
         """),
-    "dropout-net-with-other-sizes": wrong("build_net_with_dropout", "784-128-64-10", """
+    "dropout-net-with-other-sizes": wrong(
+        "build_net_with_dropout", "784-128-64-10",
+        fails="dropout_net_has_the_seed_layers dropout_net_is_the_seed_mlp_in_eval_mode "
+              "dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
+              "dropout_after_the_second_linear_layer no_dropout_on_the_input_or_the_output",
+        source="""
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
                 torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Dropout(p),
@@ -191,27 +260,38 @@ KNOWN_WRONG: dict[str, Variant] = {
                 torch.nn.Linear(128, 10),
             )
         """),
-    "setup-optimizes-another-net": wrong("dropout_experiment", "not those of the network", """
+    # ------------------------------------------------------------ dropout_experiment
+    "setup-optimizes-another-net": wrong(
+        "dropout_experiment", "not those of the network", fails="setup_optimizer_is_adam_over_the_net",
+        source="""
         def dropout_experiment_setup(p, lr=1e-4):
             optimizer = torch.optim.Adam(build_net_with_dropout(p).parameters(), lr=lr)
             return build_net_with_dropout(p), optimizer
         """),
-    "setup-keeps-weight-decay": wrong("dropout_experiment", "weight decay", """
+    "setup-keeps-weight-decay": wrong(
+        "dropout_experiment", "weight decay", fails="setup_optimizer_settings",
+        source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return net, build_optimizer(net, weight_decay=0.001, lr=lr)
         """),
-    "setup-with-adamw": wrong("dropout_experiment", "AdamW", """
+    "setup-with-adamw": wrong(
+        "dropout_experiment", "AdamW", fails="setup_optimizer_is_adam_over_the_net setup_optimizer_settings",
+        source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return net, torch.optim.AdamW(net.parameters(), lr=lr)
         """),
-    "setup-without-dropout": wrong("dropout_experiment", "build_net_with_dropout", """
+    "setup-without-dropout": wrong(
+        "dropout_experiment", "build_net_with_dropout", fails="setup_net_is_build_net_with_dropout_of_p",
+        source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net()
             return net, torch.optim.Adam(net.parameters(), lr=lr)
         """),
-    "setup-reuses-one-net-per-p": wrong("dropout_experiment", "new network", """
+    "setup-reuses-one-net-per-p": wrong(
+        "dropout_experiment", "new network", fails="setup_builds_a_new_network",
+        source="""
         nets = {}
 
 
@@ -221,58 +301,21 @@ KNOWN_WRONG: dict[str, Variant] = {
             return nets[p], torch.optim.Adam(nets[p].parameters(), lr=lr)
         """),
     # ------------------------------------------------------------ plot_learning_curve
-    "learning-curve-ignores-xscale": wrong("plot_learning_curve", "xscale", """
-        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
-            histories = list(histories)
-            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
-            for ax, stat in zip(axs, ['loss', 'accuracy']):
-                for key in [f'train {stat}', f'validation {stat}']:
-                    ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
-                ax.set_xscale('log')
-                ax.set_xlabel(xlabel)
-                ax.set_ylabel(stat)
-                ax.legend()
-            return fig
-        """),
-    "learning-curve-without-y-labels": wrong("plot_learning_curve", "y axis", """
-        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
-            histories = list(histories)
-            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
-            for ax, stat in zip(axs, ['loss', 'accuracy']):
-                for key in [f'train {stat}', f'validation {stat}']:
-                    ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
-                ax.set_xscale(xscale)
-                ax.set_xlabel(xlabel)
-                ax.legend()
-            return fig
-        """),
-    "learning-curve-of-the-first-epoch": wrong("plot_learning_curve", "first epoch", """
-        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
-            histories = list(histories)
-            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
-            for ax, stat in zip(axs, ['loss', 'accuracy']):
-                for key in [f'train {stat}', f'validation {stat}']:
-                    ax.plot(values, [history[key][0] for history in histories], '.-', label=key)
-                ax.set_xscale(xscale)
-                ax.set_xlabel(xlabel)
-                ax.set_ylabel(stat)
-                ax.legend()
-            return fig
-        """),
-    "learning-curve-against-the-run-index": wrong("plot_learning_curve", "against `values`", """
-        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
-            histories = list(histories)
-            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
-            for ax, stat in zip(axs, ['loss', 'accuracy']):
-                for key in [f'train {stat}', f'validation {stat}']:
-                    ax.plot([history[key][-1] for history in histories], '.-', label=key)
-                ax.set_xscale(xscale)
-                ax.set_xlabel(xlabel)
-                ax.set_ylabel(stat)
-                ax.legend()
-            return fig
-        """),
-    "learning-curve-of-validation-only": wrong("plot_learning_curve", "train and validation", """
+    "learning-curve-ignores-xscale": wrong(
+        "plot_learning_curve", "xscale", fails="plot_uses_the_x_scale",
+        replace={**_PLAIN_FIGURE, "ax.set_xscale(xscale)": "ax.set_xscale('log')"}),
+    "learning-curve-without-y-labels": wrong(
+        "plot_learning_curve", "y axis", fails="plot_labels_both_axes",
+        replace={**_PLAIN_FIGURE, "        ax.set_ylabel(stat)\n": ""}),
+    "learning-curve-of-the-first-epoch": wrong(
+        "plot_learning_curve", "first epoch", fails="plot_shows_the_final_loss plot_shows_the_final_accuracy",
+        replace={**_PLAIN_FIGURE, "[history[key][-1]": "[history[key][0]"}),
+    "learning-curve-against-the-run-index": wrong(
+        "plot_learning_curve", "against `values`", fails="plot_shows_the_final_loss plot_shows_the_final_accuracy",
+        replace={**_PLAIN_FIGURE, "ax.plot(values, [history[key][-1]": "ax.plot([history[key][-1]"}),
+    "learning-curve-of-validation-only": wrong(
+        "plot_learning_curve", "train and validation", fails="plot_shows_the_final_loss plot_shows_the_final_accuracy",
+        source="""
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
@@ -284,35 +327,20 @@ KNOWN_WRONG: dict[str, Variant] = {
             return fig
         """),
     # ------------------------------------------------------------ BestModelTracker
-    "tracker-keeps-only-the-validation-loss": wrong("BestModelTracker", "statistics", """
-        class BestModelTracker:
-            def __init__(self):
-                self.best_net = None
-                self.best_epoch = 0
-                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
-                                   'train accuracy': 0, 'validation accuracy': 0}
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
-                    self.best_net = copy.deepcopy(net)
-                    self.best_epoch = epoch
-                    self.best_stats = {'validation loss': epoch_stats['validation loss']}
-        """),
-    "tracker-later-tie-wins": wrong("BestModelTracker", "strictly lower", """
-        class BestModelTracker:
-            def __init__(self):
-                self.best_net = None
-                self.best_epoch = 0
-                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
-                                   'train accuracy': 0, 'validation accuracy': 0}
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] <= self.best_stats['validation loss']:
-                    self.best_net = copy.deepcopy(net)
-                    self.best_epoch = epoch
-                    self.best_stats = epoch_stats
-        """),
-    "tracker-state-on-the-class": wrong("BestModelTracker", "afresh", """
+    "tracker-keeps-only-the-validation-loss": wrong(
+        "BestModelTracker", "statistics", fails="tracker_keeps_the_best_stats",
+        replace={"dict(epoch_stats)": "{'validation loss': epoch_stats['validation loss']}"}),
+    "tracker-later-tie-wins": wrong(
+        "BestModelTracker", "strictly lower", fails="tracker_finds_the_best_epoch",
+        replace={
+            "if epoch_stats['validation loss'] < self.best_stats['validation loss']:":
+                "if epoch_stats['validation loss'] <= self.best_stats['validation loss']:",
+            "dict(epoch_stats)": "epoch_stats",
+        }),
+    "tracker-state-on-the-class": wrong(
+        "BestModelTracker", "afresh",
+        fails="tracker_finds_the_best_epoch tracker_keeps_the_best_stats tracker_works_with_fit",
+        source="""
         class BestModelTracker:
             best_net = None
             best_epoch = 0
@@ -326,38 +354,25 @@ KNOWN_WRONG: dict[str, Variant] = {
                     BestModelTracker.best_stats = epoch_stats
         """),
     # ------------------------------------------------------------ EarlyStopper
-    "stopper-counts-ties-as-improvement": wrong("EarlyStopper", "never returns Stop", """
-        class EarlyStopper:
-            def __init__(self, patience=5):
-                self.patience = patience
-                self.best_loss = float('inf')
-                self.bad_epochs = 0
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] <= self.best_loss:
-                    self.best_loss = epoch_stats['validation loss']
-                    self.bad_epochs = 0
-                else:
-                    self.bad_epochs += 1
-                if self.bad_epochs >= self.patience:
-                    return Stop
-        """),
-    "stopper-counter-never-reset": wrong("EarlyStopper", "improves", """
-        class EarlyStopper:
-            def __init__(self, patience=5):
-                self.patience = patience
-                self.best_loss = float('inf')
-                self.bad_epochs = 0
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_loss:
-                    self.best_loss = epoch_stats['validation loss']
-                else:
-                    self.bad_epochs += 1
-                if self.bad_epochs >= self.patience:
-                    return Stop
-        """),
-    "stopper-state-on-the-class": wrong("EarlyStopper", "not on the class", """
+    "stopper-counts-ties-as-improvement": wrong(
+        "EarlyStopper", "never returns Stop",
+        fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
+              "stopper_uses_the_patience stopper_stops_fit",
+        source=_STOPPER,
+        replace={
+            "if epoch_stats['validation loss'] < self.best_loss:":
+                "if epoch_stats['validation loss'] <= self.best_loss:",
+        }),
+    "stopper-counter-never-reset": wrong(
+        "EarlyStopper", "improves", fails="stopper_compares_with_the_best_loss stopper_keeps_going_while_improving",
+        source=_STOPPER,
+        replace={"            self.bad_epochs = 0\n": ""}),
+    "stopper-state-on-the-class": wrong(
+        "EarlyStopper", "not on the class",
+        fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
+              "stopper_keeps_going_while_improving stopper_uses_the_patience stopper_state_is_per_instance "
+              "stopper_stops_fit",
+        source="""
         class EarlyStopper:
             losses = []  # the validation loss of every epoch so far
 
@@ -372,97 +387,74 @@ KNOWN_WRONG: dict[str, Variant] = {
                 return None
         """),
     # ------------------------------------------------------------ grid_size
-    "grid-counts-both-early-stopping-experiments": wrong("grid_size", "combinations", """
+    "grid-counts-both-early-stopping-experiments": wrong(
+        "grid_size", "combinations", fails="grid_counts_every_combination",
+        source="""
         N_GRID_EXPERIMENTS = 2 * 4 * 5 * 6  # both early-stopping experiments, with every weight decay and dropout rate
         """),
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # --- BestModelTracker and grid_size: the visible checks stop these
-    "best-net-is-the-training-net": wrong("BestModelTracker", "not a copy", """
-        class BestModelTracker:
-            def __init__(self):
-                self.best_net = None
-                self.best_epoch = 0
-                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
-                                   'train accuracy': 0, 'validation accuracy': 0}
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
-                    self.best_net = net
-                    self.best_epoch = epoch
-                    self.best_stats = epoch_stats
-        """),
-    "best-net-is-a-shallow-copy": wrong("BestModelTracker", "deep copy", """
-        class BestModelTracker:
-            def __init__(self):
-                self.best_net = None
-                self.best_epoch = 0
-                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
-                                   'train accuracy': 0, 'validation accuracy': 0}
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
-                    self.best_net = copy.copy(net)
-                    self.best_epoch = epoch
-                    self.best_stats = epoch_stats
-        """),
-    "best-net-copied-every-epoch": wrong("BestModelTracker", "last epoch's parameters", """
-        class BestModelTracker:
-            def __init__(self):
-                self.best_net = None
-                self.best_epoch = 0
-                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
-                                   'train accuracy': 0, 'validation accuracy': 0}
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
-                    self.best_epoch = epoch
-                    self.best_stats = epoch_stats
-                self.best_net = copy.deepcopy(net)
-        """),
-    "grid-is-a-sum": wrong("grid_size", "not their sum", """
+    "best-net-is-the-training-net": wrong(
+        "BestModelTracker", "not a copy", fails="tracker_best_net_is_a_copy tracker_works_with_fit",
+        replace={"copy.deepcopy(net)": "net", "dict(epoch_stats)": "epoch_stats"}),
+    "best-net-is-a-shallow-copy": wrong(
+        "BestModelTracker", "deep copy", fails="tracker_best_net_is_a_copy tracker_works_with_fit",
+        replace={"copy.deepcopy": "copy.copy", "dict(epoch_stats)": "epoch_stats"}),
+    "best-net-copied-every-epoch": wrong(
+        "BestModelTracker", "last epoch's parameters", fails="tracker_best_net_is_a_copy tracker_works_with_fit",
+        replace={
+            "            self.best_net = copy.deepcopy(net)\n": "",
+            "self.best_stats = dict(epoch_stats)":
+                "self.best_stats = epoch_stats\n"
+                "        self.best_net = copy.deepcopy(net)",
+        }),
+    "grid-is-a-sum": wrong(
+        "grid_size", "not their sum", fails="grid_counts_every_combination",
+        source="""
         N_GRID_EXPERIMENTS = 4 + 5 + 6
         """),
-    "grid-over-two-hyperparameters": wrong("grid_size", "combinations", """
+    "grid-over-two-hyperparameters": wrong(
+        "grid_size", "combinations", fails="grid_counts_every_combination",
+        source="""
         N_GRID_EXPERIMENTS = 4 * 5  # learning rates × weight decays
         """),
     # ------------------------------------------------------------ build_optimizer: the visible checks stop these
-    "optimizer-ignores-weight-decay": wrong("build_optimizer", "weight_decay argument", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.Adam(net.parameters(), lr=lr)
-        """),
-    "optimizer-with-adams-default-lr": wrong("build_optimizer", "default learning rate", """
-        def build_optimizer(net, weight_decay, lr=1e-3):
-            return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
-        """),
-    "optimizer-of-the-first-layer": wrong("build_optimizer", "leaves some parameters", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.Adam(net[0].parameters(), lr=lr, weight_decay=weight_decay)
-        """),
+    "optimizer-ignores-weight-decay": wrong(
+        "build_optimizer", "weight_decay argument", fails="optimizer_uses_the_weight_decay",
+        replace={"lr=lr, weight_decay=weight_decay)": "lr=lr)"}),
+    "optimizer-with-adams-default-lr": wrong(
+        "build_optimizer", "default learning rate", fails="optimizer_uses_the_learning_rate",
+        replace={"lr=1e-4):": "lr=1e-3):"}),
+    "optimizer-of-the-first-layer": wrong(
+        "build_optimizer", "leaves some parameters", fails="optimizer_updates_the_given_network",
+        replace={"net.parameters": "net[0].parameters"}),
     # ------------------------------------------------------------ l2_penalty: the visible checks stop these
-    "penalty-without-half": wrong("l2_penalty", "twice", """
+    "penalty-without-half": wrong(
+        "l2_penalty", "twice",
+        fails="penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+        source="""
         def l2_penalty(net, weight_decay):
             return weight_decay * sum((p ** 2).sum() for p in net.parameters())
         """),
-    "penalty-of-weights-only": wrong("l2_penalty", "biases", """
-        def l2_penalty(net, weight_decay):
-            return weight_decay / 2 * sum((p ** 2).sum() for name, p in net.named_parameters() if 'weight' in name)
-        """),
-    "penalty-as-a-number": wrong("l2_penalty", "plain number", """
-        def l2_penalty(net, weight_decay):
-            return weight_decay / 2 * sum((p ** 2).sum().item() for p in net.parameters())
-        """),
-    "penalty-detached": wrong("l2_penalty", "detached", """
-        def l2_penalty(net, weight_decay):
-            return weight_decay / 2 * sum((p.detach() ** 2).sum() for p in net.parameters())
-        """),
-    "penalty-of-norms-not-squares": wrong("l2_penalty", "sum of the squares", """
-        def l2_penalty(net, weight_decay):
-            return weight_decay / 2 * sum(p.norm() for p in net.parameters())
-        """),
+    "penalty-of-weights-only": wrong(
+        "l2_penalty", "biases", fails="penalty_covers_the_biases penalty_matches_adam_weight_decay",
+        replace={"p in net.parameters()": "name, p in net.named_parameters() if 'weight' in name"}),
+    "penalty-as-a-number": wrong(
+        "l2_penalty", "plain number", fails="penalty_is_a_differentiable_scalar penalty_matches_adam_weight_decay",
+        replace={"(p ** 2).sum()": "(p ** 2).sum().item()"}),
+    "penalty-detached": wrong(
+        "l2_penalty", "detached", fails="penalty_is_a_differentiable_scalar penalty_matches_adam_weight_decay",
+        replace={"(p ** 2)": "(p.detach() ** 2)"}),
+    "penalty-of-norms-not-squares": wrong(
+        "l2_penalty", "sum of the squares",
+        fails="penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+        replace={"(p ** 2).sum": "p.norm"}),
     # ------------------------------------------------------------ adam_vs_adamw: the visible checks stop it
-    "first-step-changes-theta-in-place": wrong("adam_vs_adamw", "in place", """
+    "first-step-changes-theta-in-place": wrong(
+        "adam_vs_adamw", "in place", fails="first_steps_leave_theta_unchanged",
+        source="""
         def adam_first_step(theta, lr, weight_decay):
             theta.requires_grad_(True)
             optimizer = torch.optim.Adam([theta], lr=lr, weight_decay=weight_decay)
@@ -476,55 +468,55 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ build_net_with_dropout: dropout_experiment loses
     # points too (and the visible checks stop the first three)
-    "dropout-active-in-eval-mode": wrong("build_net_with_dropout", "eval mode", """
-        from torch import nn
-        from torch.nn import functional as F
-
-
-        class DropoutNet(nn.Module):
-            def __init__(self, p):
-                super().__init__()
-                self.p = p
-                self.hidden1, self.hidden2, self.output = nn.Linear(784, 128), nn.Linear(128, 64), nn.Linear(64, 10)
-
-            def forward(self, x):
-                x = F.dropout(F.relu(self.hidden1(x)), self.p)
-                x = F.dropout(F.relu(self.hidden2(x)), self.p)
-                return self.output(x)
-
-
-        def build_net_with_dropout(p):
-            return DropoutNet(p)
-        """),
-    "dropout-net-is-cached": wrong("build_net_with_dropout", "same network", """
-        import functools
-
-
-        @functools.cache
-        def build_net_with_dropout(p):
-            return torch.nn.Sequential(
-                torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
-                torch.nn.Linear(64, 10),
-            )
-        """),
-    "dropout-forgotten": wrong("build_net_with_dropout", "no dropout", """
+    "dropout-active-in-eval-mode": wrong(
+        "build_net_with_dropout", "eval mode", fails="dropout_net_is_the_seed_mlp_in_eval_mode",
+        source=_DROPOUT_MODULE,
+        replace={
+            "F.dropout(F.relu(self.hidden1(x)), self.p, training=self.training)":
+                "F.dropout(F.relu(self.hidden1(x)), self.p)",
+            "F.dropout(F.relu(self.hidden2(x)), self.p, training=self.training)":
+                "F.dropout(F.relu(self.hidden2(x)), self.p)",
+        }),
+    "dropout-net-is-cached": wrong(
+        "build_net_with_dropout", "same network", fails="dropout_net_is_new_on_every_call",
+        source=_DROPOUT_NET,
+        replace={
+            "def build_net_with_dropout(p):":
+                "import functools\n"
+                "\n"
+                "\n"
+                "@functools.cache\n"
+                "def build_net_with_dropout(p):",
+        }),
+    "dropout-forgotten": wrong(
+        "build_net_with_dropout", "no dropout",
+        fails="dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
+              "dropout_after_the_second_linear_layer",
+        source="""
         def build_net_with_dropout(p):
             return build_net()
         """),
     # ------------------------------------------------------------ dropout_experiment: the visible checks stop it
-    "setup-ignores-lr": wrong("dropout_experiment", "lr argument", """
+    "setup-ignores-lr": wrong(
+        "dropout_experiment", "lr argument", fails="setup_optimizer_settings",
+        source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return net, torch.optim.Adam(net.parameters())
         """),
-    "setup-returns-optimizer-first": wrong("dropout_experiment", "order", """
+    "setup-returns-optimizer-first": wrong(
+        "dropout_experiment", "order",
+        fails="setup_returns_net_and_optimizer setup_net_is_build_net_with_dropout_of_p setup_builds_a_new_network "
+              "setup_optimizer_is_adam_over_the_net setup_optimizer_settings",
+        source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return torch.optim.Adam(net.parameters(), lr=lr), net
         """),
     # ------------------------------------------------------------ plot_learning_curve: the visible checks stop these
-    "learning-curve-on-one-axes": wrong("plot_learning_curve", "two axes", """
+    "learning-curve-on-one-axes": wrong(
+        "plot_learning_curve", "two axes", fails="plot_returns_a_figure_with_two_axes",
+        source="""
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
             fig, ax = plt.subplots()
@@ -534,46 +526,24 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
             ax.legend()
             return fig
         """),
-    "learning-curve-without-labels": wrong("plot_learning_curve", "label", """
-        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
-            histories = list(histories)
-            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
-            for ax, stat in zip(axs, ['loss', 'accuracy']):
-                for key in [f'train {stat}', f'validation {stat}']:
-                    ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
-                ax.set_xscale(xscale)
-                ax.legend()
-            return fig
-        """),
-    "learning-curve-not-returned": wrong("plot_learning_curve", "return", """
-        def plot_learning_curve(histories, values, xlabel, xscale='linear'):
-            histories = list(histories)
-            fig, axs = plt.subplots(ncols=2, figsize=(9, 3))
-            for ax, stat in zip(axs, ['loss', 'accuracy']):
-                for key in [f'train {stat}', f'validation {stat}']:
-                    ax.plot(values, [history[key][-1] for history in histories], '.-', label=key)
-                ax.set_xscale(xscale)
-                ax.set_xlabel(xlabel)
-                ax.set_ylabel(stat)
-                ax.legend()
-            plt.show()
-        """),
+    "learning-curve-without-labels": wrong(
+        "plot_learning_curve", "label", fails="plot_labels_both_axes",
+        replace={
+            **_PLAIN_FIGURE,
+            "        ax.set_xlabel(xlabel)\n"
+            "        ax.set_ylabel(stat)\n":
+                "",
+        }),
+    "learning-curve-not-returned": wrong(
+        "plot_learning_curve", "return", fails="plot_returns_a_figure_with_two_axes",
+        replace={**_PLAIN_FIGURE, "return fig": "plt.show()"}),
     # ------------------------------------------------------------ BestModelTracker: the visible checks stop these
-    "best-net-is-a-state-dict": wrong("BestModelTracker", "nn.Module", """
-        class BestModelTracker:
-            def __init__(self):
-                self.best_net = None
-                self.best_epoch = 0
-                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
-                                   'train accuracy': 0, 'validation accuracy': 0}
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
-                    self.best_net = copy.deepcopy(net.state_dict())
-                    self.best_epoch = epoch
-                    self.best_stats = epoch_stats
-        """),
-    "tracker-keeps-the-last-stats": wrong("BestModelTracker", "last epoch's statistics", """
+    "best-net-is-a-state-dict": wrong(
+        "BestModelTracker", "nn.Module", fails="tracker_best_net_is_a_copy tracker_works_with_fit",
+        replace={"copy.deepcopy(net)": "copy.deepcopy(net.state_dict())", "dict(epoch_stats)": "epoch_stats"}),
+    "tracker-keeps-the-last-stats": wrong(
+        "BestModelTracker", "last epoch's statistics", fails="tracker_keeps_the_best_stats tracker_works_with_fit",
+        source="""
         class BestModelTracker:
             def __init__(self):
                 self.best_net = None
@@ -589,69 +559,36 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 self.best_stats = epoch_stats
         """),
     # ------------------------------------------------------------ EarlyStopper: the visible checks stop these
-    "stopper-stops-one-epoch-late": wrong("EarlyStopper", "too late", """
-        class EarlyStopper:
-            def __init__(self, patience=5):
-                self.patience = patience
-                self.best_loss = float('inf')
-                self.bad_epochs = 0
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_loss:
-                    self.best_loss = epoch_stats['validation loss']
-                    self.bad_epochs = 0
-                else:
-                    self.bad_epochs += 1
-                if self.bad_epochs > self.patience:
-                    return Stop
-        """),
-    "stopper-patience-fixed-at-5": wrong("EarlyStopper", "patience", """
-        class EarlyStopper:
-            def __init__(self, patience=5):
-                self.best_loss = float('inf')
-                self.bad_epochs = 0
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_loss:
-                    self.best_loss = epoch_stats['validation loss']
-                    self.bad_epochs = 0
-                else:
-                    self.bad_epochs += 1
-                if self.bad_epochs >= 5:
-                    return Stop
-        """),
-    "stopper-returns-a-string": wrong("EarlyStopper", "Stop marker", """
-        class EarlyStopper:
-            def __init__(self, patience=5):
-                self.patience = patience
-                self.best_loss = float('inf')
-                self.bad_epochs = 0
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_loss:
-                    self.best_loss = epoch_stats['validation loss']
-                    self.bad_epochs = 0
-                else:
-                    self.bad_epochs += 1
-                if self.bad_epochs >= self.patience:
-                    return 'stop'
-        """),
-    "stopper-returns-false-to-go-on": wrong("EarlyStopper", "return None", """
-        class EarlyStopper:
-            def __init__(self, patience=5):
-                self.patience = patience
-                self.best_loss = float('inf')
-                self.bad_epochs = 0
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_loss:
-                    self.best_loss = epoch_stats['validation loss']
-                    self.bad_epochs = 0
-                else:
-                    self.bad_epochs += 1
-                return Stop if self.bad_epochs >= self.patience else False
-        """),
-    "stopper-compares-with-the-previous-epoch": wrong("EarlyStopper", "best", """
+    "stopper-stops-one-epoch-late": wrong(
+        "EarlyStopper", "too late",
+        fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
+              "stopper_uses_the_patience stopper_stops_fit",
+        source=_STOPPER,
+        replace={"if self.bad_epochs >= self.patience:": "if self.bad_epochs > self.patience:"}),
+    "stopper-patience-fixed-at-5": wrong(
+        "EarlyStopper", "patience", fails="stopper_uses_the_patience stopper_stops_fit",
+        source=_STOPPER,
+        replace={
+            "        self.patience = patience\n": "",
+            "if self.bad_epochs >= self.patience:": "if self.bad_epochs >= 5:",
+        }),
+    "stopper-returns-a-string": wrong(
+        "EarlyStopper", "Stop marker",
+        fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
+              "stopper_uses_the_patience stopper_returns_stop_or_none stopper_stops_fit",
+        source=_STOPPER,
+        replace={"return Stop": "return 'stop'"}),
+    "stopper-returns-false-to-go-on": wrong(
+        "EarlyStopper", "return None", fails="stopper_returns_stop_or_none",
+        source=_STOPPER,
+        replace={
+            "if self.bad_epochs >= self.patience:\n"
+            "            return Stop":
+                "return Stop if self.bad_epochs >= self.patience else False",
+        }),
+    "stopper-compares-with-the-previous-epoch": wrong(
+        "EarlyStopper", "best", fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss",
+        source="""
         class EarlyStopper:
             def __init__(self, patience=5):
                 self.patience = patience
@@ -675,10 +612,12 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
             parameters = [p for p in net.parameters()]
             return torch.optim.Adam(parameters, lr, weight_decay=weight_decay)
         """),
-    "optimizer-with-a-parameter-group": cell("build_optimizer", """
-        def build_optimizer(net, weight_decay, lr=1e-4):
-            return torch.optim.Adam([{'params': net.parameters(), 'weight_decay': weight_decay}], lr=lr)
-        """),
+    "optimizer-with-a-parameter-group": cell(
+        "build_optimizer",
+        replace={
+            "net.parameters(), lr=lr, weight_decay=weight_decay":
+                "[{'params': net.parameters(), 'weight_decay': weight_decay}], lr=lr",
+        }),
     "penalty-as-a-squared-norm": cell("l2_penalty", """
         def l2_penalty(net, weight_decay):
             theta = torch.cat([p.flatten() for p in net.parameters()])
@@ -724,26 +663,7 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                 layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU(), torch.nn.Dropout(p)]
             return torch.nn.Sequential(*layers, torch.nn.Linear(64, 10))
         """),
-    "dropout-net-as-a-module-subclass": cell("build_net_with_dropout", """
-        from torch import nn
-        from torch.nn import functional as F
-
-
-        class DropoutNet(nn.Module):
-            def __init__(self, p):
-                super().__init__()
-                self.p = p
-                self.hidden1, self.hidden2, self.output = nn.Linear(784, 128), nn.Linear(128, 64), nn.Linear(64, 10)
-
-            def forward(self, x):
-                x = F.dropout(F.relu(self.hidden1(x)), self.p, training=self.training)
-                x = F.dropout(F.relu(self.hidden2(x)), self.p, training=self.training)
-                return self.output(x)
-
-
-        def build_net_with_dropout(p):
-            return DropoutNet(p)
-        """),
+    "dropout-net-as-a-module-subclass": cell("build_net_with_dropout", _DROPOUT_MODULE),
     "dropout-by-a-hand-made-mask": cell("build_net_with_dropout", """
         class MyDropout(torch.nn.Module):
             def __init__(self, p):
@@ -796,23 +716,15 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
                 ax.set(xscale=xscale, xlabel=xlabel, ylabel=stat)
             return fig
         """),
-    "tracker-reloads-a-state-dict": cell("BestModelTracker", """
-        class BestModelTracker:
-            def __init__(self):
-                self.best_net = None
-                self.best_epoch = 0
-                self.best_stats = {'train loss': torch.inf, 'validation loss': torch.inf,
-                                   'train accuracy': 0, 'validation accuracy': 0}
-
-            def __call__(self, net, epoch, epoch_stats):
-                if epoch_stats['validation loss'] < self.best_stats['validation loss']:
-                    if self.best_net is None:
-                        self.best_net = copy.deepcopy(net)
-                    else:
-                        self.best_net.load_state_dict(net.state_dict())  # copies the values into best_net
-                    self.best_epoch = epoch
-                    self.best_stats = dict(epoch_stats)
-        """),
+    "tracker-reloads-a-state-dict": cell(
+        "BestModelTracker",
+        replace={
+            "self.best_net = copy.deepcopy(net)":
+                "if self.best_net is None:\n"
+                "                self.best_net = copy.deepcopy(net)\n"
+                "            else:\n"
+                "                self.best_net.load_state_dict(net.state_dict())  # copies the values into best_net",
+        }),
     "tracker-with-its-own-best-loss": cell("BestModelTracker", """
         class BestModelTracker:
             def __init__(self):
@@ -867,92 +779,6 @@ ALTERNATIVE_CORRECT: dict[str, dict[str, str]] = {
         dropout_rates = [0, 0.1, 0.3, 0.5, 0.7, 0.9]
         N_GRID_EXPERIMENTS = len(list(itertools.product(learning_rates, decays, dropout_rates)))
         """),
-}
-
-# the checks each mistake must fail, space separated; every other check of its item must pass
-FAILING: dict[str, str] = {
-    "optimizer-is-adamw": "optimizer_is_adam",
-    "optimizer-decouples-weight-decay": "optimizer_is_adam",
-    "optimizer-is-sgd": "optimizer_is_adam",
-    "optimizer-ignores-lr": "optimizer_uses_the_learning_rate",
-    "optimizer-hard-codes-weight-decay": "optimizer_uses_the_weight_decay",
-    "optimizer-of-a-new-net": "optimizer_updates_the_given_network",
-    "optimizer-ignores-weight-decay": "optimizer_uses_the_weight_decay",
-    "optimizer-with-adams-default-lr": "optimizer_uses_the_learning_rate",
-    "optimizer-of-the-first-layer": "optimizer_updates_the_given_network",
-    "penalty-of-the-first-layer": "penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
-    "penalty-of-the-output-layer": "penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
-    "penalty-of-a-copy-of-the-net": "penalty_matches_adam_weight_decay",
-    "penalty-without-half": "penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
-    "penalty-of-weights-only": "penalty_covers_the_biases penalty_matches_adam_weight_decay",
-    "penalty-as-a-number": "penalty_is_a_differentiable_scalar penalty_matches_adam_weight_decay",
-    "penalty-detached": "penalty_is_a_differentiable_scalar penalty_matches_adam_weight_decay",
-    "penalty-of-norms-not-squares": "penalty_value_is_half_weight_decay_times_squares "
-                                    "penalty_matches_adam_weight_decay",
-    "adamw-decay-without-lr": "adamw_first_step_matches_torch",
-    "adam-and-adamw-swapped": "adam_first_step_matches_torch adamw_first_step_matches_torch",
-    "adam-l2-read-as-plain-decay": "adam_first_step_matches_torch",
-    "adamw-adds-adams-normalised-step": "adamw_first_step_matches_torch",
-    "first-step-changes-theta-in-place": "first_steps_leave_theta_unchanged",
-    "dropout-after-last-layer": "no_dropout_on_the_input_or_the_output",
-    "dropout-on-the-input": "no_dropout_on_the_input_or_the_output",
-    "net-ends-with-softmax": "dropout_net_is_the_seed_mlp_in_eval_mode no_dropout_on_the_input_or_the_output",
-    "dropout-active-in-eval-mode": "dropout_net_is_the_seed_mlp_in_eval_mode",
-    "dropout-net-is-cached": "dropout_net_is_new_on_every_call",
-    "dropout-forgotten": "dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
-                         "dropout_after_the_second_linear_layer",
-    "dropout-layers-shared-between-calls": "dropout_net_is_new_on_every_call",
-    "dropout-after-first-layer-only": "dropout_after_the_second_linear_layer",
-    "dropout-rate-is-keep-probability": "dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
-                                        "dropout_after_the_second_linear_layer",
-    "dropout-before-and-after-relu": "dropout_after_the_first_linear_layer dropout_after_the_second_linear_layer",
-    "dropout-mask-unscaled": "dropout_after_the_first_linear_layer dropout_after_the_second_linear_layer",
-    "dropout-net-with-other-sizes": "dropout_net_has_the_seed_layers dropout_net_is_the_seed_mlp_in_eval_mode "
-                                    "dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
-                                    "dropout_after_the_second_linear_layer no_dropout_on_the_input_or_the_output",
-    "setup-optimizes-another-net": "setup_optimizer_is_adam_over_the_net",
-    "setup-keeps-weight-decay": "setup_optimizer_settings",
-    "setup-with-adamw": "setup_optimizer_is_adam_over_the_net setup_optimizer_settings",
-    "setup-without-dropout": "setup_net_is_build_net_with_dropout_of_p",
-    "setup-reuses-one-net-per-p": "setup_builds_a_new_network",
-    "setup-ignores-lr": "setup_optimizer_settings",
-    "setup-returns-optimizer-first": "setup_returns_net_and_optimizer setup_net_is_build_net_with_dropout_of_p "
-                                     "setup_builds_a_new_network setup_optimizer_is_adam_over_the_net "
-                                     "setup_optimizer_settings",
-    "learning-curve-ignores-xscale": "plot_uses_the_x_scale",
-    "learning-curve-without-y-labels": "plot_labels_both_axes",
-    "learning-curve-of-the-first-epoch": "plot_shows_the_final_loss plot_shows_the_final_accuracy",
-    "learning-curve-against-the-run-index": "plot_shows_the_final_loss plot_shows_the_final_accuracy",
-    "learning-curve-of-validation-only": "plot_shows_the_final_loss plot_shows_the_final_accuracy",
-    "learning-curve-on-one-axes": "plot_returns_a_figure_with_two_axes",
-    "learning-curve-without-labels": "plot_labels_both_axes",
-    "learning-curve-not-returned": "plot_returns_a_figure_with_two_axes",
-    "best-net-is-the-training-net": "tracker_best_net_is_a_copy tracker_works_with_fit",
-    "best-net-is-a-shallow-copy": "tracker_best_net_is_a_copy tracker_works_with_fit",
-    "best-net-copied-every-epoch": "tracker_best_net_is_a_copy tracker_works_with_fit",
-    "tracker-later-tie-wins": "tracker_finds_the_best_epoch",
-    "tracker-keeps-only-the-validation-loss": "tracker_keeps_the_best_stats",
-    "tracker-state-on-the-class": "tracker_finds_the_best_epoch tracker_keeps_the_best_stats tracker_works_with_fit",
-    "best-net-is-a-state-dict": "tracker_best_net_is_a_copy tracker_works_with_fit",
-    "tracker-keeps-the-last-stats": "tracker_keeps_the_best_stats tracker_works_with_fit",
-    "stopper-counts-ties-as-improvement": "stopper_stops_when_the_loss_stops_improving "
-                                          "stopper_compares_with_the_best_loss stopper_uses_the_patience "
-                                          "stopper_stops_fit",
-    "stopper-counter-never-reset": "stopper_compares_with_the_best_loss stopper_keeps_going_while_improving",
-    "stopper-state-on-the-class": "stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
-                                  "stopper_keeps_going_while_improving stopper_uses_the_patience "
-                                  "stopper_state_is_per_instance stopper_stops_fit",
-    "stopper-stops-one-epoch-late": "stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
-                                    "stopper_uses_the_patience stopper_stops_fit",
-    "stopper-patience-fixed-at-5": "stopper_uses_the_patience stopper_stops_fit",
-    "stopper-returns-a-string": "stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
-                                "stopper_uses_the_patience stopper_returns_stop_or_none stopper_stops_fit",
-    "stopper-returns-false-to-go-on": "stopper_returns_stop_or_none",
-    "stopper-compares-with-the-previous-epoch": "stopper_stops_when_the_loss_stops_improving "
-                                                "stopper_compares_with_the_best_loss",
-    "grid-is-a-sum": "grid_counts_every_combination",
-    "grid-over-two-hyperparameters": "grid_counts_every_combination",
-    "grid-counts-both-early-stopping-experiments": "grid_counts_every_combination",
 }
 
 # what tests/test_fixture_submissions.py requires of the tables, item by item
