@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks.registry import checks_for, run_checks
+from autograder.checks import check_names, run_checks
 from tests.conftest import ASSIGNMENTS
 from tests.submissions import (
     answer_builders,
@@ -41,13 +41,9 @@ def _correct(assignment):
         for grade_id in items_of(answers)]
 
 
-def check_names(assignment, grade_id):
-    return {item_check.name for item_check in checks_for(assignment)[grade_id]}
-
-
 def failed_checks(assignment, result) -> set[str]:
     """The checks of the item of a CheckResult that did not pass."""
-    return check_names(assignment, result.grade_id) - set(result.passed)
+    return set(check_names(assignment)[result.grade_id]) - set(result.passed)
 
 
 def correct_answers(assignment, name):
@@ -63,7 +59,7 @@ def test_every_assignment_has_fixture_tables(assignment):
 @pytest.mark.parametrize("assignment", TABLES)
 def test_every_graded_item_has_checks(assignment):
     """Does every autograded test cell have hidden checks, and is every set of checks a test cell's?"""
-    assert set(checks_for(assignment)) == set(grade_ids(assignment))
+    assert set(check_names(assignment)) == set(grade_ids(assignment))
 
 
 @pytest.mark.parametrize(("assignment", "case"), cases(_correct))

@@ -40,14 +40,10 @@ class Variant(NamedTuple):
     item: str  # grade_id of the autograded test cell
     answers: Mapping[str, str]  # answer-cell grade_id -> the cell's source
     keyword: str  # in the item's messages (case-insensitive)
-    fails: str  # the checks of `item` it must fail, space separated, as the check functions are named
+    fails: str  # the checks of `item` it must fail, space separated: the hidden checks' test function names
 
     @property
     def failing_checks(self) -> set[str]:
-        """The checks in `fails` by their names in the registry, which are the check functions' names.
-
-        The one place that reads `fails`: were the check functions renamed, this line would follow.
-        """
         return set(self.fails.split())
 
 
@@ -181,7 +177,7 @@ class AnswerBuilders(NamedTuple):
 def answer_builders(assignment: str) -> AnswerBuilders:
     """The two constructors of the tables of `assignment`, ``wrong, cell = answer_builders(ASSIGNMENT)``:
 
-    - ``wrong(item, keyword, fails="check_a check_b", replace={old: new})``: a mistake in the
+    - ``wrong(item, keyword, fails="test_a test_b", replace={old: new})``: a mistake in the
       answer cell of `item`, which the item's messages name with `keyword` and which fails
       exactly the checks `fails` names (its other checks pass);
     - ``cell(item, replace={old: new})``: the answer cell of `item`, for another correct style.

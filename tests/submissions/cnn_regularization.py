@@ -173,29 +173,29 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ flatten_size
     "conv-width-pads-one-side": wrong(
         "flatten_size", "padding",
-        fails="conv_width_counts_the_padding_on_both_sides conv_width_divides_by_the_stride_and_rounds_down",
+        fails="test_conv_width_counts_the_padding_on_both_sides test_conv_width_divides_by_the_stride_and_rounds_down",
         source=_WIDTHS,
         replace={"2 * padding": "padding"}),
     "conv-width-ignores-the-stride": wrong(
-        "flatten_size", "stride", fails="conv_width_divides_by_the_stride_and_rounds_down",
+        "flatten_size", "stride", fails="test_conv_width_divides_by_the_stride_and_rounds_down",
         source=_WIDTHS,
         replace={"(width + 2 * padding - kernel_size) // stride": "width + 2 * padding - kernel_size"}),
     # ------------------------------------------------------------ half_of
     "half-drawn-with-replacement": wrong(
-        "half_of", "distinct", fails="half_has_distinct_samples",
+        "half_of", "distinct", fails="test_half_has_distinct_samples",
         source="""
         def half_of(dataset):
             return Subset(dataset, torch.randint(len(dataset), (len(dataset) // 2,)).tolist())
         """),
     "half-as-a-list-of-samples": wrong(
-        "half_of", "every time", fails="half_loads_samples_afresh",
+        "half_of", "every time", fails="test_half_loads_samples_afresh",
         source="""
         def half_of(dataset):
             return [dataset[i] for i in range(len(dataset) // 2)]
         """),
     # ------------------------------------------------------------ channel_stats
     "std-averaged-over-images": wrong(
-        "channel_stats", "std", fails="std_is_over_every_pixel_of_every_image",
+        "channel_stats", "std", fails="test_std_is_over_every_pixel_of_every_image",
         source="""
         def channel_stats(dataset):
             images = torch.stack([image for image, _ in dataset])
@@ -203,7 +203,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "stats-of-the-first-batch": wrong(
         "channel_stats", "not only the first",
-        fails="mean_is_over_every_pixel_of_every_image std_is_over_every_pixel_of_every_image",
+        fails="test_mean_is_over_every_pixel_of_every_image test_std_is_over_every_pixel_of_every_image",
         source="""
         def channel_stats(dataset):
             images, _ = next(iter(DataLoader(dataset, batch_size=64)))
@@ -212,7 +212,7 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ build_transforms
     "augments-the-test-images": wrong(
         "build_transforms", "test transform",
-        fails="test_transform_never_augments normalization_uses_the_given_training_statistics",
+        fails="test_transform_never_augments test_normalization_uses_the_given_training_statistics",
         source="""
         def build_transforms(augment, normalize, mean, std):
             steps = [transforms.RandomHorizontalFlip(), transforms.RandomCrop(32, padding=4)] if augment else []
@@ -224,15 +224,15 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "normalizes-with-cifar-published-stats": wrong(
         "build_transforms", "mean and std passed",
-        fails="test_transform_never_augments normalization_uses_the_given_training_statistics "
-              "no_augmentation_unless_asked augmentation_is_random_and_normalized",
+        fails="test_transform_never_augments test_normalization_uses_the_given_training_statistics "
+              "test_no_augmentation_unless_asked test_augmentation_is_random_and_normalized",
         source=_TRANSFORMS,
         replace={
             "tail.append(transforms.Normalize(mean, std))":
                 "tail.append(transforms.Normalize(mean=[0.4914, 0.4822, 0.4465], std=[0.247, 0.243, 0.261]))",
         }),
     "flips-images-upside-down": wrong(
-        "build_transforms", "upside down", fails="augmentation_keeps_images_upright",
+        "build_transforms", "upside down", fails="test_augmentation_keeps_images_upright",
         source=_TRANSFORMS,
         replace={
             "transforms.RandomHorizontalFlip(), transforms.RandomCrop(32, padding=4)]":
@@ -240,7 +240,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 "            transforms.RandomAffine(degrees=0, translate=(0.1, 0.3), scale=(1.1, 1.2))]",
         }),
     "augmented-training-images-unnormalized": wrong(
-        "build_transforms", "still be normalized", fails="augmentation_is_random_and_normalized",
+        "build_transforms", "still be normalized", fails="test_augmentation_is_random_and_normalized",
         source="""
         def build_transforms(augment, normalize, mean, std):
             plain = [transforms.ToTensor()] + ([transforms.Normalize(mean, std)] if normalize else [])
@@ -253,7 +253,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "always-augments": wrong(
         "build_transforms", "without augment",
-        fails="no_augmentation_unless_asked normalization_uses_the_given_training_statistics",
+        fails="test_no_augmentation_unless_asked test_normalization_uses_the_given_training_statistics",
         source=_TRANSFORMS,
         replace={
             "    head = [transforms.RandomHorizontalFlip(), transforms.RandomCrop(32, padding=4)] if augment else []\n":
@@ -262,11 +262,11 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     # ------------------------------------------------------------ base_cnn
     "relu-on-the-class-scores": wrong(
-        "base_cnn", "ReLU", fails="base_cnn_returns_logits",
+        "base_cnn", "ReLU", fails="test_base_cnn_returns_logits",
         source=_SEEDS_BASE_CNN,
         replace={"super(BaseCNN, self)": "super()", "return self.fc3(x)": "return self.relu(self.fc3(x))"}),
     "hard-coded-kernel-size": wrong(
-        "base_cnn", "kernel_size", fails="base_cnn_has_the_base_layers",
+        "base_cnn", "kernel_size", fails="test_base_cnn_has_the_base_layers",
         source="""
         class BaseCNN(nn.Module):
             def __init__(self, in_channels=3, width=32, kernel_size=3):
@@ -282,7 +282,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 return self.classifier(self.features(x))
         """),
     "softmax-on-the-class-scores": wrong(
-        "base_cnn", "probabilities", fails="base_cnn_returns_logits",
+        "base_cnn", "probabilities", fails="test_base_cnn_returns_logits",
         source="""
         class BaseCNN(nn.Module):
             def __init__(self, in_channels=3, width=32, kernel_size=3):
@@ -300,7 +300,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ dropout_cnn
     "dropout2d-in-the-convolutions": wrong(
-        "dropout_cnn", "convolutional part", fails="dropout_only_in_the_fully_connected_part",
+        "dropout_cnn", "convolutional part", fails="test_dropout_only_in_the_fully_connected_part",
         source="""
         class DropoutCNN(nn.Module):
             def __init__(self, in_channels=3, width=32, kernel_size=3, p=0.25):
@@ -317,19 +317,19 @@ KNOWN_WRONG: dict[str, Variant] = {
                 return self.classifier(self.features(x))
         """),
     "dropout-after-the-last-layer": wrong(
-        "dropout_cnn", "last layer", fails="no_dropout_on_the_class_scores",
+        "dropout_cnn", "last layer", fails="test_no_dropout_on_the_class_scores",
         source=_dropout_cnn(
             "nn.Sequential(nn.Flatten(), nn.Linear(base_flatten_size(width, kernel_size), 100), nn.ReLU(), "
             "nn.Dropout(p), nn.Linear(100, 50), nn.ReLU(), nn.Dropout(p), nn.Linear(50, 10), nn.Dropout(p))")),
     "dropout-ignores-p": wrong(
-        "dropout_cnn", "probability p", fails="dropout_is_active_in_train_mode_and_uses_p",
+        "dropout_cnn", "probability p", fails="test_dropout_is_active_in_train_mode_and_uses_p",
         source=_dropout_cnn(
             "nn.Sequential(nn.Flatten(), nn.Dropout(0.25), nn.Linear(base_flatten_size(width, kernel_size), 100), "
             "nn.ReLU(), nn.Dropout(0.25), nn.Linear(100, 50), nn.ReLU(), nn.Dropout(0.25), nn.Linear(50, 10))")),
     # ------------------------------------------------------------ penalties
     "penalties-of-the-weights-only": wrong(
         "penalties", "biases",
-        fails="l1_is_lambda_times_the_sum_of_absolute_values l2_is_half_lambda_times_the_sum_of_squares",
+        fails="test_l1_is_lambda_times_the_sum_of_absolute_values test_l2_is_half_lambda_times_the_sum_of_squares",
         source="""
         def l1_penalty(net, lam):
             return lam * sum(p.abs().sum() for name, p in net.named_parameters() if 'weight' in name)
@@ -340,10 +340,10 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ make_optimizer
     "sgd-always-with-momentum": wrong(
-        "make_optimizer", "momentum", fails="sgd_uses_lr_momentum_and_weight_decay",
+        "make_optimizer", "momentum", fails="test_sgd_uses_lr_momentum_and_weight_decay",
         replace={**_SHORT_MESSAGE, "momentum=momentum,": "momentum=0.9,"}),
     "unknown-optimizer-falls-back-to-adam": wrong(
-        "make_optimizer", "ValueError", fails="unknown_names_raise_a_value_error",
+        "make_optimizer", "ValueError", fails="test_unknown_names_raise_a_value_error",
         source="""
         def make_optimizer(name, net, lr, momentum=0.0, weight_decay=0.0):
             if name == 'sgd':
@@ -351,7 +351,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
         """),
     "adam-ignores-weight-decay": wrong(
-        "make_optimizer", "weight_decay", fails="adam_uses_lr_and_weight_decay",
+        "make_optimizer", "weight_decay", fails="test_adam_uses_lr_and_weight_decay",
         replace={
             **_SHORT_MESSAGE,
             "Adam(net.parameters(), lr=lr, weight_decay=weight_decay)": "Adam(net.parameters(), lr=lr)",
@@ -359,39 +359,41 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ train_epoch
     "one-step-per-epoch": wrong(
         "train_epoch", "every batch",
-        fails="one_step_per_batch_from_fresh_gradients penalty_is_added_to_the_loss "
-              "returns_mean_loss_per_sample_and_accuracy",
+        fails="test_one_step_per_batch_from_fresh_gradients test_penalty_is_added_to_the_loss "
+              "test_returns_mean_loss_per_sample_and_accuracy",
         source=_TRAIN_EPOCH,
         replace={"optimizer.step()": "pass", "n += len(y)\n\n": "n += len(y)\n    optimizer.step()\n"}),
     "gradients-never-zeroed": wrong(
         "train_epoch", "zero_grad",
-        fails="one_step_per_batch_from_fresh_gradients penalty_is_added_to_the_loss "
-              "returns_mean_loss_per_sample_and_accuracy",
+        fails="test_one_step_per_batch_from_fresh_gradients test_penalty_is_added_to_the_loss "
+              "test_returns_mean_loss_per_sample_and_accuracy",
         source=_TRAIN_EPOCH,
         replace={"optimizer.zero_grad()": "pass"}),
     "loss-averaged-over-batches": wrong(
-        "train_epoch", "per sample", fails="returns_mean_loss_per_sample_and_accuracy",
+        "train_epoch", "per sample", fails="test_returns_mean_loss_per_sample_and_accuracy",
         source=_TRAIN_EPOCH,
         replace={
             "total += loss.item() * len(y)": "total += loss.item()",
             "return total / n,": "return total / len(loader),",
         }),
     "penalty-never-added": wrong(
-        "train_epoch", "penalty", fails="penalty_is_added_to_the_loss returns_mean_loss_per_sample_and_accuracy",
+        "train_epoch", "penalty", fails="test_penalty_is_added_to_the_loss "
+                                        "test_returns_mean_loss_per_sample_and_accuracy",
         source=_TRAIN_EPOCH,
         replace={"loss + penalty(net) if penalty else loss": "loss"}),
     "never-switches-to-train-mode": wrong(
-        "train_epoch", "train mode", fails="trains_in_train_mode",
+        "train_epoch", "train mode", fails="test_trains_in_train_mode",
         source=_TRAIN_EPOCH,
         replace={"    net.train()\n": ""}),
     # ------------------------------------------------------------ evaluate
     "evaluates-in-train-mode": wrong(
         "evaluate", "eval mode",
-        fails="evaluates_in_eval_mode_without_gradients returns_mean_loss_per_sample_and_accuracy_on_the_loader",
+        fails="test_evaluates_in_eval_mode_without_gradients "
+              "test_returns_mean_loss_per_sample_and_accuracy_on_the_loader",
         source=_EVALUATE,
         replace={"    net.eval()\n": ""}),
     "evaluation-loss-averaged-over-batches": wrong(
-        "evaluate", "per sample", fails="returns_mean_loss_per_sample_and_accuracy_on_the_loader",
+        "evaluate", "per sample", fails="test_returns_mean_loss_per_sample_and_accuracy_on_the_loader",
         source=_EVALUATE,
         replace={
             "total, correct, n = 0.0, 0, 0": "losses, correct, n = [], 0, 0",
@@ -400,7 +402,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     # ------------------------------------------------------------ run_experiment
     "tests-before-training": wrong(
-        "run_experiment", "before each epoch", fails="logs_the_test_set_after_each_epochs_training",
+        "run_experiment", "before each epoch", fails="test_logs_the_test_set_after_each_epochs_training",
         source="""
         def run_experiment(net, optimizer, train_loader, test_loader, epochs, penalty=None):
             history = {key: [] for key in ['epochs', 'train loss', 'train accuracy', 'test loss', 'test accuracy']}
@@ -415,29 +417,29 @@ KNOWN_WRONG: dict[str, Variant] = {
             return history
         """),
     "penalty-not-passed-on": wrong(
-        "run_experiment", "penalty", fails="passes_the_penalty_on",
+        "run_experiment", "penalty", fails="test_passes_the_penalty_on",
         source=_RUN_EXPERIMENT,
         replace={"train_epoch(net, train_loader, optimizer, penalty)": "train_epoch(net, train_loader, optimizer)"}),
     "epochs-counted-from-one": wrong(
-        "run_experiment", "0, 1, 2", fails="logs_one_value_per_epoch",
+        "run_experiment", "0, 1, 2", fails="test_logs_one_value_per_epoch",
         source=_RUN_EXPERIMENT,
         replace={"range(epochs):": "range(1, epochs + 1):"}),
     # ------------------------------------------------------------ sgd_settings
     "weight-decay-of-the-seed": wrong(
-        "sgd_settings", "too large", fails="weight_decay_is_moderate",
+        "sgd_settings", "too large", fails="test_weight_decay_is_moderate",
         source="""
         SGD_LEARNING_RATE = 0.001
         SGD_WEIGHT_DECAY = 0.04
         """),
     "learning-rate-too-large": wrong(
-        "sgd_settings", "learning rate", fails="learning_rate_suits_sgd_with_momentum",
+        "sgd_settings", "learning rate", fails="test_learning_rate_suits_sgd_with_momentum",
         source="""
         SGD_LEARNING_RATE = 1.0
         SGD_WEIGHT_DECAY = 0.0005
         """),
     # ------------------------------------------------------------ cnn2
     "cnn2-padding-one": wrong(
-        "cnn2", "padding 2", fails="cnn2_convolutions_preserve_the_size cnn2_flattens_64_by_7_by_7_features",
+        "cnn2", "padding 2", fails="test_cnn2_convolutions_preserve_the_size test_cnn2_flattens_64_by_7_by_7_features",
         source=_CNN2,
         replace={
             "nn.Conv2d(1, 32, kernel_size=5, padding=2)": "nn.Conv2d(1, 32, kernel_size=5, padding=1)",
@@ -445,7 +447,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             "64 * 7 * 7": "64 * 5 * 5",
         }),
     "cnn2-pools-once": wrong(
-        "cnn2", "3136", fails="cnn2_flattens_64_by_7_by_7_features",
+        "cnn2", "3136", fails="test_cnn2_flattens_64_by_7_by_7_features",
         source=_CNN2,
         replace={
             "64 * 7 * 7": "64 * 14 * 14",
@@ -453,7 +455,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     # ------------------------------------------------------------ cnn3
     "cnn3-fixed-dropout": wrong(
-        "cnn3", "probability p", fails="cnn3_has_dropout_with_probability_p",
+        "cnn3", "probability p", fails="test_cnn3_has_dropout_with_probability_p",
         source=_CNN3,
         replace={"x.flatten(1), self.p,": "x.flatten(1), 0.2,"}),
 }
@@ -461,7 +463,7 @@ KNOWN_WRONG: dict[str, Variant] = {
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ cnn2 and cnn3: the visible checks stop these
     "cnn2-returns-scores": wrong(
-        "cnn2", "log-probabilities", fails="cnn2_returns_log_probabilities_per_image",
+        "cnn2", "log-probabilities", fails="test_cnn2_returns_log_probabilities_per_image",
         source="""
         class CNN2(nn.Module):
             def __init__(self):
@@ -479,7 +481,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 return self.fc2(F.relu(self.fc1(x)))
         """),
     "cnn3-instance-norm": wrong(
-        "cnn3", "batch normalization", fails="cnn3_uses_batch_statistics_in_train_mode",
+        "cnn3", "batch normalization", fails="test_cnn3_uses_batch_statistics_in_train_mode",
         source=_CNN3,
         replace={
             "nn.BatchNorm2d(32)": "nn.InstanceNorm2d(32, affine=True)",
@@ -487,27 +489,28 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         }),
     "cnn3-no-running-statistics": wrong(
         "cnn3", "running statistics",
-        fails="cnn3_uses_batch_statistics_in_train_mode cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
+        fails="test_cnn3_uses_batch_statistics_in_train_mode "
+              "test_cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
         source=_CNN3,
         replace={
             "nn.BatchNorm2d(32)": "nn.BatchNorm2d(32, track_running_stats=False)",
             "nn.BatchNorm2d(64)": "nn.BatchNorm2d(64, track_running_stats=False)",
         }),
     "functional-dropout-always-on": wrong(
-        "dropout_cnn", "eval mode", fails="dropout_is_off_in_eval_mode",
+        "dropout_cnn", "eval mode", fails="test_dropout_is_off_in_eval_mode",
         source=_dropout_cnn(
             "nn.Sequential(nn.Flatten(), nn.Linear(base_flatten_size(width, kernel_size), 100), nn.ReLU(), "
             "nn.Linear(100, 50), nn.ReLU())\n        self.out = nn.Linear(50, 10)",
             "return self.out(F.dropout(self.classifier(self.features(x)), self.p))")),
     "cnn3-dropout-in-eval-mode": wrong(
-        "cnn3", "eval mode", fails="cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
+        "cnn3", "eval mode", fails="test_cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
         source=_CNN3,
         replace={"training=self.training": "training=True"}),
     "l2-penalty-is-the-norm": wrong(
-        "penalties", "squared", fails="l2_is_half_lambda_times_the_sum_of_squares",
+        "penalties", "squared", fails="test_l2_is_half_lambda_times_the_sum_of_squares",
         replace={"p.pow(2).sum": "p.norm"}),
     "l1-penalty-squares": wrong(
-        "penalties", "absolute values", fails="l1_is_lambda_times_the_sum_of_absolute_values",
+        "penalties", "absolute values", fails="test_l1_is_lambda_times_the_sum_of_absolute_values",
         replace={
             "return lam * sum(p.abs().sum() for p in net.parameters())":
                 "return lam / 2 * sum(p.pow(2).sum() for p in net.parameters())  # copied from l2_penalty",

@@ -59,46 +59,52 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ l1_penalty
     "l1-weight-only": wrong(
         "l1_penalty", "bias",
-        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_l1_penalty_gradient_reaches_the_layer_only "
+              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
         replace={_L1: "strength * layer.weight.abs().sum()"}),
     "l1-strength-on-weight-term-only": wrong(
         "l1_penalty", "strength",
-        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_l1_penalty_gradient_reaches_the_layer_only "
+              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
         replace={_L1: "strength * layer.weight.abs().sum() + layer.bias.abs().sum()"}),
     "l1-squares-the-parameters": wrong(
         "l1_penalty", "absolute values",
-        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_l1_penalty_gradient_reaches_the_layer_only "
+              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
         replace={_L1: "strength * sum((p ** 2).sum() for p in layer.parameters())"}),
     "l1-matrix-norm": wrong(
         "l1_penalty", "absolute values",
-        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_l1_penalty_gradient_reaches_the_layer_only "
+              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
         replace={_L1: "strength * (torch.linalg.norm(layer.weight, ord=1) + torch.linalg.norm(layer.bias, ord=1))"}),
     "l1-mean-not-sum": wrong(
         "l1_penalty", "mean",
-        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_l1_penalty_gradient_reaches_the_layer_only "
+              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
         replace={_L1: "strength * torch.cat([p.abs().flatten() for p in layer.parameters()]).mean()"}),
     # ------------------------------------------------------------ l2_penalty
     "l2-without-a-half": wrong(
         "l2_penalty", "½",
-        fails="l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+        fails="test_l2_penalty_gradient_reaches_the_layer_only test_l2_penalty_is_half_strength_times_sum_of_squares",
         replace={_L2: "strength * sum((p ** 2).sum() for p in layer.parameters())"}),
     "l2-norm-not-squared": wrong(
         "l2_penalty", "square",
-        fails="l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+        fails="test_l2_penalty_gradient_reaches_the_layer_only test_l2_penalty_is_half_strength_times_sum_of_squares",
         replace={_L2: "strength * (layer.weight.norm() + layer.bias.norm())"}),
     "l2-weight-only": wrong(
         "l2_penalty", "bias",
-        fails="l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_half_strength_times_sum_of_squares",
+        fails="test_l2_penalty_gradient_reaches_the_layer_only test_l2_penalty_is_half_strength_times_sum_of_squares",
         replace={_L2: "strength / 2 * (layer.weight ** 2).sum()"}),
     # ------------------------------------------------------------ train_epoch
     "epoch-without-zero-grad": wrong(
-        "train_epoch", "zero_grad", fails="epoch_adds_the_penalty_to_the_loss epoch_takes_one_sgd_step_per_minibatch",
+        "train_epoch", "zero_grad", fails="test_epoch_adds_the_penalty_to_the_loss "
+                                          "test_epoch_takes_one_sgd_step_per_minibatch",
         replace={"        optimizer.zero_grad()\n": ""}),
     "epoch-penalty-as-a-number": wrong(
-        "train_epoch", "penalty's gradient", fails="epoch_adds_the_penalty_to_the_loss",
+        "train_epoch", "penalty's gradient", fails="test_epoch_adds_the_penalty_to_the_loss",
         replace={"penalty(net)": "penalty(net).item()"}),
     "epoch-penalty-after-backward": wrong(
-        "train_epoch", "penalty's gradient", fails="epoch_adds_the_penalty_to_the_loss",
+        "train_epoch", "penalty's gradient", fails="test_epoch_adds_the_penalty_to_the_loss",
         replace={
             "loss = nn.functional.cross_entropy(net(images), labels)":
                 "loss = nn.functional.cross_entropy(net(images), labels)\n"
@@ -106,7 +112,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             "        loss.backward()\n": "",
         }),
     "epoch-returns-the-last-loss": wrong(
-        "train_epoch", "last minibatch", fails="epoch_returns_the_mean_minibatch_loss",
+        "train_epoch", "last minibatch", fails="test_epoch_returns_the_mean_minibatch_loss",
         replace={
             "    losses = []\n": "",
             "        losses.append(loss.item())\n"
@@ -114,7 +120,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 "    return loss.item()",
         }),
     "epoch-returns-the-loss-without-penalty": wrong(
-        "train_epoch", "without the penalty", fails="epoch_returns_the_mean_minibatch_loss",
+        "train_epoch", "without the penalty", fails="test_epoch_returns_the_mean_minibatch_loss",
         replace={
             "loss = nn.functional.cross_entropy(net(images), labels)":
                 "loss = nn.functional.cross_entropy(net(images), labels)\n"
@@ -122,11 +128,12 @@ KNOWN_WRONG: dict[str, Variant] = {
             "        losses.append(loss.item())\n": "",
         }),
     "epoch-without-train-mode": wrong(
-        "train_epoch", "training mode", fails="epoch_trains_in_training_mode",
+        "train_epoch", "training mode", fails="test_epoch_trains_in_training_mode",
         replace={"    net.train()\n": ""}),
     # ------------------------------------------------------------ MyNetworkWithDropout
     "dropout-on-the-input": wrong(
-        "MyNetworkWithDropout", "input", fails="dropout_between_the_first_and_second_layer no_dropout_elsewhere",
+        "MyNetworkWithDropout", "input", fails="test_dropout_between_the_first_and_second_layer "
+                                               "test_no_dropout_elsewhere",
         source=_DROPOUT_NETWORK,
         replace={
             "x = torch.relu(self.fc1(x.view(x.size(0), -1)))\n"
@@ -137,15 +144,15 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     "dropout-after-the-second-layer": wrong(
         "MyNetworkWithDropout", "first and the second",
-        fails="dropout_between_the_first_and_second_layer no_dropout_elsewhere",
+        fails="test_dropout_between_the_first_and_second_layer test_no_dropout_elsewhere",
         source=_DROPOUT_NETWORK,
         replace={"torch.relu(self.fc2(self.dropout": "self.dropout(torch.relu(self.fc2"}),
     "dropout-rate-is-keep-probability": wrong(
-        "MyNetworkWithDropout", "dropping", fails="dropout_probability_is_p",
+        "MyNetworkWithDropout", "dropping", fails="test_dropout_probability_is_p",
         source=_DROPOUT_NETWORK,
         replace={"nn.Dropout(p)": "nn.Dropout(1 - p)  # p: the probability to keep a unit"}),
     "dropout-active-in-eval-mode": wrong(
-        "MyNetworkWithDropout", "eval mode", fails="dropout_net_is_my_network_in_eval_mode",
+        "MyNetworkWithDropout", "eval mode", fails="test_dropout_net_is_my_network_in_eval_mode",
         source=_DROPOUT_NETWORK,
         replace={
             "self.dropout = nn.Dropout(p)": "self.p = p",
@@ -154,7 +161,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 "        x = torch.relu(self.fc2(x))",
         }),
     "dropout-default-of-0.2": wrong(
-        "MyNetworkWithDropout", "default", fails="dropout_probability_is_p",
+        "MyNetworkWithDropout", "default", fails="test_dropout_probability_is_p",
         source="""
         class MyNetworkWithDropout(nn.Module):
             def __init__(self, p=0.2):
@@ -171,7 +178,7 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ build_network
     "network-relu-after-output": wrong(
         "build_network", "after the output layer",
-        fails="network_has_no_dropout_on_input_or_output network_is_a_relu_mlp_in_eval_mode",
+        fails="test_network_has_no_dropout_on_input_or_output test_network_is_a_relu_mlp_in_eval_mode",
         source="""
         def build_network(hidden_sizes, dropout=0.0):
             layers = []
@@ -183,7 +190,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return nn.Sequential(*layers)
         """),
     "network-dropout-after-first-hidden-only": wrong(
-        "build_network", "every hidden layer", fails="network_has_dropout_after_every_hidden_layer",
+        "build_network", "every hidden layer", fails="test_network_has_dropout_after_every_hidden_layer",
         replace={
             "        if dropout > 0:\n"
             "            layers.append(nn.Dropout(dropout))\n":
@@ -194,7 +201,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 "        layers.insert(2, nn.Dropout(dropout))",
         }),
     "network-dropout-rate-fixed": wrong(
-        "build_network", "dropout argument", fails="network_has_dropout_after_every_hidden_layer",
+        "build_network", "dropout argument", fails="test_network_has_dropout_after_every_hidden_layer",
         replace={
             "if dropout > 0:\n"
             "            layers.append(nn.Dropout(dropout))":
@@ -202,10 +209,10 @@ KNOWN_WRONG: dict[str, Variant] = {
                 "            layers.append(nn.Dropout(0.5))",
         }),
     "network-dropout-on-the-input": wrong(
-        "build_network", "input", fails="network_has_no_dropout_on_input_or_output",
+        "build_network", "input", fails="test_network_has_no_dropout_on_input_or_output",
         replace={"layers = []": "layers = [nn.Dropout(dropout)] if dropout > 0 else []"}),
     "network-layers-shared-between-calls": wrong(
-        "build_network", "share layers", fails="network_is_new_on_every_call",
+        "build_network", "share layers", fails="test_network_is_new_on_every_call",
         source="""
         _layers = {}
 
@@ -225,7 +232,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ evaluate
     "evaluate-in-training-mode": wrong(
-        "evaluate", "evaluation mode", fails="evaluate_uses_eval_mode",
+        "evaluate", "evaluation mode", fails="test_evaluate_uses_eval_mode",
         source="""
         def evaluate(net, loader):
             correct, total = 0, 0
@@ -236,7 +243,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return correct / total
         """),
     "evaluate-builds-a-graph": wrong(
-        "evaluate", "no_grad", fails="evaluate_builds_no_graph",
+        "evaluate", "no_grad", fails="test_evaluate_builds_no_graph",
         source="""
         def evaluate(net, loader):
             net.eval()
@@ -249,14 +256,15 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ weight_histogram_data
     "histogram-data-of-biases": wrong(
         "weight_histogram_data", "biases",
-        fails="histogram_data_hidden_is_the_first_layer_weights histogram_data_output_is_the_last_layer_weights",
+        fails="test_histogram_data_hidden_is_the_first_layer_weights "
+              "test_histogram_data_output_is_the_last_layer_weights",
         source="""
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return (linears[0].bias.detach().numpy().flatten(), linears[-1].bias.detach().numpy().flatten())
         """),
     "histogram-data-second-layer-as-output": wrong(
-        "weight_histogram_data", "last linear layer", fails="histogram_data_output_is_the_last_layer_weights",
+        "weight_histogram_data", "last linear layer", fails="test_histogram_data_output_is_the_last_layer_weights",
         source="""
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
@@ -264,7 +272,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ plot_weight_histograms
     "histograms-default-bins": wrong(
-        "plot_weight_histograms", "50 bins", fails="histograms_have_50_bins",
+        "plot_weight_histograms", "50 bins", fails="test_histograms_have_50_bins",
         source="""
         def plot_weight_histograms(hidden_weights, output_weights, title):
             fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
@@ -276,7 +284,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return fig
         """),
     "histograms-without-figure-title": wrong(
-        "plot_weight_histograms", "title", fails="histograms_have_the_figure_title",
+        "plot_weight_histograms", "title", fails="test_histograms_have_the_figure_title",
         source="""
         def plot_weight_histograms(hidden_weights, output_weights, title):
             fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
@@ -287,7 +295,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return fig
         """),
     "histograms-both-of-hidden-weights": wrong(
-        "plot_weight_histograms", "other layer", fails="histograms_show_the_weights",
+        "plot_weight_histograms", "other layer", fails="test_histograms_show_the_weights",
         source=_HISTOGRAMS,
         replace={
             "for ax, weights, name in zip(axs, [hidden_weights, output_weights], ['Hidden', 'Output'])":
@@ -295,11 +303,11 @@ KNOWN_WRONG: dict[str, Variant] = {
             "ax.hist(weights,": "ax.hist(hidden_weights,",
         }),
     "histograms-as-densities": wrong(
-        "plot_weight_histograms", "densities", fails="histograms_show_the_weights",
+        "plot_weight_histograms", "densities", fails="test_histograms_show_the_weights",
         source=_HISTOGRAMS,
         replace={"bins=50, alpha=0.7": "bins=50, density=True, alpha=0.7"}),
     "histograms-without-axis-labels": wrong(
-        "plot_weight_histograms", "label", fails="histograms_are_labelled",
+        "plot_weight_histograms", "label", fails="test_histograms_are_labelled",
         source=_HISTOGRAMS,
         replace={
             "ax.set(title=f'{name} Layer Weights', xlabel='Weight Value', ylabel='Frequency')":
@@ -307,20 +315,20 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     # ------------------------------------------------------------ sparsity
     "sparsity-of-exact-zeros": wrong(
-        "sparsity", "exact zeros", fails="sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+        "sparsity", "exact zeros", fails="test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold",
         replace={".abs() < threshold": " == 0"}),
     "sparsity-is-the-density": wrong(
-        "sparsity", "near zero", fails="sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+        "sparsity", "near zero", fails="test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold",
         replace={"< threshold": ">= threshold"}),
     "sparsity-ignores-the-threshold": wrong(
-        "sparsity", "threshold", fails="sparsity_uses_the_threshold",
+        "sparsity", "threshold", fails="test_sparsity_uses_the_threshold",
         replace={"< threshold": "< 1e-3"}),
     # ------------------------------------------------------------ momentum_sweep
     "sweep-ignores-the-momentum": wrong(
-        "momentum_sweep", "momentum=", fails="sweep_trains_with_sgd_and_the_momentum",
+        "momentum_sweep", "momentum=", fails="test_sweep_trains_with_sgd_and_the_momentum",
         replace={**_UNCOMMENTED_SEED, "lr=lr, momentum=momentum)": "lr=lr)"}),
     "sweep-reuses-one-network": wrong(
-        "momentum_sweep", "new network", fails="sweep_builds_a_new_network_per_momentum",
+        "momentum_sweep", "new network", fails="test_sweep_builds_a_new_network_per_momentum",
         source="""
         def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
             reglab.seed_everything(seed)
@@ -334,7 +342,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return accuracies
         """),
     "sweep-seeds-once": wrong(
-        "momentum_sweep", "same weights", fails="sweep_starts_every_run_from_the_same_weights",
+        "momentum_sweep", "same weights", fails="test_sweep_starts_every_run_from_the_same_weights",
         replace={
             "    accuracies = {}\n":
                 "    reglab.seed_everything(seed)\n"
@@ -342,17 +350,17 @@ KNOWN_WRONG: dict[str, Variant] = {
             "        reglab.seed_everything(seed)  # the same starting weights for every momentum\n": "",
         }),
     "sweep-with-the-seeds-lr": wrong(
-        "momentum_sweep", "lr argument", fails="sweep_trains_with_sgd_and_the_momentum",
+        "momentum_sweep", "lr argument", fails="test_sweep_trains_with_sgd_and_the_momentum",
         replace={**_UNCOMMENTED_SEED, "lr=lr,": "lr=0.01,"}),
     "sweep-measures-on-training-data": wrong(
-        "momentum_sweep", "training data", fails="sweep_measures_the_test_accuracy",
+        "momentum_sweep", "training data", fails="test_sweep_measures_the_test_accuracy",
         replace={**_UNCOMMENTED_SEED, "evaluate(net, test_loader)": "evaluate(net, train_loader)"}),
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # --- evaluate, weight_histogram_data and sparsity: the visible checks stop these
     "evaluate-mean-of-batch-accuracies": wrong(
-        "evaluate", "minibatches", fails="evaluate_counts_every_image",
+        "evaluate", "minibatches", fails="test_evaluate_counts_every_image",
         source="""
         def evaluate(net, loader):
             net.eval()
@@ -363,7 +371,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
             return sum(accuracies) / len(accuracies)
         """),
     "evaluate-in-percent": wrong(
-        "evaluate", "fraction", fails="evaluate_counts_every_image",
+        "evaluate", "fraction", fails="test_evaluate_counts_every_image",
         source="""
         def evaluate(net, loader):
             net.eval()
@@ -376,32 +384,32 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
             return 100 * correct / total
         """),
     "histogram-data-not-flattened": wrong(
-        "weight_histogram_data", "flatten", fails="histogram_data_is_two_flat_numpy_arrays",
+        "weight_histogram_data", "flatten", fails="test_histogram_data_is_two_flat_numpy_arrays",
         source="""
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return linears[0].weight.detach().numpy(), linears[-1].weight.detach().numpy()
         """),
     "histogram-data-as-tensors": wrong(
-        "weight_histogram_data", "NumPy", fails="histogram_data_is_two_flat_numpy_arrays",
+        "weight_histogram_data", "NumPy", fails="test_histogram_data_is_two_flat_numpy_arrays",
         source="""
         def weight_histogram_data(net):
             linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
             return linears[0].weight.detach().flatten(), linears[-1].weight.detach().flatten()
         """),
     "sparsity-without-absolute-value": wrong(
-        "sparsity", "absolute", fails="sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+        "sparsity", "absolute", fails="test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold",
         replace={".abs()": ""}),
     "l1-detached": wrong(
         "l1_penalty", "detached",
-        fails="l1_penalty_gradient_reaches_the_layer_only l1_penalty_is_a_differentiable_scalar",
+        fails="test_l1_penalty_gradient_reaches_the_layer_only test_l1_penalty_is_a_differentiable_scalar",
         replace={_L1: "strength * sum(p.detach().abs().sum() for p in layer.parameters())"}),
     "l2-as-a-number": wrong(
         "l2_penalty", "plain number",
-        fails="l2_penalty_gradient_reaches_the_layer_only l2_penalty_is_a_differentiable_scalar",
+        fails="test_l2_penalty_gradient_reaches_the_layer_only test_l2_penalty_is_a_differentiable_scalar",
         replace={_L2: "strength / 2 * sum((p ** 2).sum().item() for p in layer.parameters())"}),
     "epoch-returns-a-tensor": wrong(
-        "train_epoch", "tensor", fails="epoch_returns_the_mean_minibatch_loss",
+        "train_epoch", "tensor", fails="test_epoch_returns_the_mean_minibatch_loss",
         replace={
             "losses = []": "total = 0",
             "losses.append(loss.item())\n"
@@ -410,17 +418,17 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 "    return total / len(loader)",
         }),
     "sparsity-as-a-count": wrong(
-        "sparsity", "count", fails="sparsity_is_the_share_near_zero sparsity_uses_the_threshold",
+        "sparsity", "count", fails="test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold",
         source="""
         def sparsity(weights, threshold=1e-3):
             return float((weights.detach().abs() < threshold).sum())
         """),
     "sparsity-as-a-tensor": wrong(
         "sparsity", "float",
-        fails="sparsity_is_the_share_near_zero sparsity_returns_a_float sparsity_uses_the_threshold",
+        fails="test_sparsity_is_the_share_near_zero test_sparsity_returns_a_float test_sparsity_uses_the_threshold",
         replace={".item()": ""}),
     "sweep-returns-a-list": wrong(
-        "momentum_sweep", "dict", fails="sweep_returns_an_accuracy_per_momentum",
+        "momentum_sweep", "dict", fails="test_sweep_returns_an_accuracy_per_momentum",
         replace={
             "accuracies = {}": "accuracies = []",
             **_UNCOMMENTED_SEED,

@@ -77,27 +77,27 @@ _PLAIN_FIGURE = {"nrows=1, figsize=(4.5 * 2, 3), layout='constrained'": "figsize
 KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ build_optimizer
     "optimizer-is-adamw": wrong(
-        "build_optimizer", "AdamW", fails="optimizer_is_adam",
+        "build_optimizer", "AdamW", fails="test_optimizer_is_adam",
         replace={"torch.optim.Adam": "torch.optim.AdamW"}),
     "optimizer-decouples-weight-decay": wrong(
-        "build_optimizer", "decoupled", fails="optimizer_is_adam",
+        "build_optimizer", "decoupled", fails="test_optimizer_is_adam",
         replace={"weight_decay=weight_decay)": "weight_decay=weight_decay, decoupled_weight_decay=True)"}),
     "optimizer-is-sgd": wrong(
-        "build_optimizer", "not torch.optim.Adam", fails="optimizer_is_adam",
+        "build_optimizer", "not torch.optim.Adam", fails="test_optimizer_is_adam",
         replace={"torch.optim.Adam": "torch.optim.SGD"}),
     "optimizer-ignores-lr": wrong(
-        "build_optimizer", "lr argument", fails="optimizer_uses_the_learning_rate",
+        "build_optimizer", "lr argument", fails="test_optimizer_uses_the_learning_rate",
         replace={"lr=lr,": "lr=1e-4,"}),
     "optimizer-hard-codes-weight-decay": wrong(
-        "build_optimizer", "weight_decay argument", fails="optimizer_uses_the_weight_decay",
+        "build_optimizer", "weight_decay argument", fails="test_optimizer_uses_the_weight_decay",
         replace={"weight_decay=weight_decay)": "weight_decay=0.01)"}),
     "optimizer-of-a-new-net": wrong(
-        "build_optimizer", "not those of the network", fails="optimizer_updates_the_given_network",
+        "build_optimizer", "not those of the network", fails="test_optimizer_updates_the_given_network",
         replace={"net.parameters": "build_net().parameters"}),
     # ------------------------------------------------------------ l2_penalty
     "penalty-of-the-first-layer": wrong(
         "l2_penalty", "every layer",
-        fails="penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+        fails="test_penalty_value_is_half_weight_decay_times_squares test_penalty_matches_adam_weight_decay",
         source="""
         def l2_penalty(net, weight_decay):
             weight, bias = list(net.parameters())[:2]
@@ -105,14 +105,14 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "penalty-of-the-output-layer": wrong(
         "l2_penalty", "every layer",
-        fails="penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+        fails="test_penalty_value_is_half_weight_decay_times_squares test_penalty_matches_adam_weight_decay",
         source="""
         def l2_penalty(net, weight_decay):
             *_, weight, bias = net.parameters()
             return weight_decay / 2 * ((weight ** 2).sum() + (bias ** 2).sum())
         """),
     "penalty-of-a-copy-of-the-net": wrong(
-        "l2_penalty", "same steps", fails="penalty_matches_adam_weight_decay",
+        "l2_penalty", "same steps", fails="test_penalty_matches_adam_weight_decay",
         replace={
             "    return":
                 "    net = copy.deepcopy(net)  # so that computing the penalty cannot change the network\n"
@@ -120,7 +120,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     # ------------------------------------------------------------ adam_vs_adamw
     "adamw-decay-without-lr": wrong(
-        "adam_vs_adamw", "first step of torch.optim.AdamW", fails="adamw_first_step_matches_torch",
+        "adam_vs_adamw", "first step of torch.optim.AdamW", fails="test_adamw_first_step_matches_torch",
         source="""
         def adam_first_step(theta, lr, weight_decay):
             theta = theta.clone().requires_grad_(True)
@@ -135,7 +135,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "adam-and-adamw-swapped": wrong(
         "adam_vs_adamw", "takes the first step of",
-        fails="adam_first_step_matches_torch adamw_first_step_matches_torch",
+        fails="test_adam_first_step_matches_torch test_adamw_first_step_matches_torch",
         source="""
         def adam_first_step(theta, lr, weight_decay):
             return theta * (1 - lr * weight_decay)
@@ -145,7 +145,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return theta - lr * torch.sign(theta)
         """),
     "adam-l2-read-as-plain-decay": wrong(
-        "adam_vs_adamw", "first step of AdamW", fails="adam_first_step_matches_torch",
+        "adam_vs_adamw", "first step of AdamW", fails="test_adam_first_step_matches_torch",
         source="""
         def adam_first_step(theta, lr, weight_decay):
             # the L2 term adds weight_decay * theta to the gradient, so Adam shrinks theta by lr * weight_decay
@@ -156,7 +156,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             return theta * (1 - lr * weight_decay)
         """),
     "adamw-adds-adams-normalised-step": wrong(
-        "adam_vs_adamw", "first step of torch.optim.AdamW", fails="adamw_first_step_matches_torch",
+        "adam_vs_adamw", "first step of torch.optim.AdamW", fails="test_adamw_first_step_matches_torch",
         source="""
         def adam_first_step(theta, lr, weight_decay):
             return theta - lr * torch.sign(theta)
@@ -168,11 +168,11 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ build_net_with_dropout
     "dropout-after-last-layer": wrong(
-        "build_net_with_dropout", "after the last linear layer", fails="no_dropout_on_the_input_or_the_output",
+        "build_net_with_dropout", "after the last linear layer", fails="test_no_dropout_on_the_input_or_the_output",
         source=_DROPOUT_NET,
         replace={"torch.nn.Linear(64, 10),": "torch.nn.Linear(64, 10), torch.nn.Dropout(p),"}),
     "dropout-on-the-input": wrong(
-        "build_net_with_dropout", "drops input pixels", fails="no_dropout_on_the_input_or_the_output",
+        "build_net_with_dropout", "drops input pixels", fails="test_no_dropout_on_the_input_or_the_output",
         source=_DROPOUT_NET,
         replace={
             "return torch.nn.Sequential(":
@@ -181,11 +181,11 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     "net-ends-with-softmax": wrong(
         "build_net_with_dropout", "seed MLP",
-        fails="dropout_net_is_the_seed_mlp_in_eval_mode no_dropout_on_the_input_or_the_output",
+        fails="test_dropout_net_is_the_seed_mlp_in_eval_mode test_no_dropout_on_the_input_or_the_output",
         source=_DROPOUT_NET,
         replace={"torch.nn.Linear(64, 10),": "torch.nn.Linear(64, 10), torch.nn.Softmax(dim=1),"}),
     "dropout-layers-shared-between-calls": wrong(
-        "build_net_with_dropout", "share parameters", fails="dropout_net_is_new_on_every_call",
+        "build_net_with_dropout", "share parameters", fails="test_dropout_net_is_new_on_every_call",
         source="""
         first, second, last = torch.nn.Linear(784, 128), torch.nn.Linear(128, 64), torch.nn.Linear(64, 10)
 
@@ -195,7 +195,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                                        second, torch.nn.ReLU(), torch.nn.Dropout(p), last)
         """),
     "dropout-after-first-layer-only": wrong(
-        "build_net_with_dropout", "second linear layer", fails="dropout_after_the_second_linear_layer",
+        "build_net_with_dropout", "second linear layer", fails="test_dropout_after_the_second_linear_layer",
         source=_DROPOUT_NET,
         replace={
             "torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(p),":
@@ -203,8 +203,8 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     "dropout-rate-is-keep-probability": wrong(
         "build_net_with_dropout", "other than p",
-        fails="dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
-              "dropout_after_the_second_linear_layer",
+        fails="test_dropout_net_is_random_in_training_mode test_dropout_after_the_first_linear_layer "
+              "test_dropout_after_the_second_linear_layer",
         source="""
         def build_net_with_dropout(p):
             keep = 1 - p
@@ -216,7 +216,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "dropout-before-and-after-relu": wrong(
         "build_net_with_dropout", "other than p",
-        fails="dropout_after_the_first_linear_layer dropout_after_the_second_linear_layer",
+        fails="test_dropout_after_the_first_linear_layer test_dropout_after_the_second_linear_layer",
         source="""
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
@@ -227,7 +227,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "dropout-mask-unscaled": wrong(
         "build_net_with_dropout", "1/(1-p)",
-        fails="dropout_after_the_first_linear_layer dropout_after_the_second_linear_layer",
+        fails="test_dropout_after_the_first_linear_layer test_dropout_after_the_second_linear_layer",
         source="""
         class DropoutNet(torch.nn.Module):
             def __init__(self, p):
@@ -249,9 +249,9 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     "dropout-net-with-other-sizes": wrong(
         "build_net_with_dropout", "784-128-64-10",
-        fails="dropout_net_has_the_seed_layers dropout_net_is_the_seed_mlp_in_eval_mode "
-              "dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
-              "dropout_after_the_second_linear_layer no_dropout_on_the_input_or_the_output",
+        fails="test_dropout_net_has_the_seed_layers test_dropout_net_is_the_seed_mlp_in_eval_mode "
+              "test_dropout_net_is_random_in_training_mode test_dropout_after_the_first_linear_layer "
+              "test_dropout_after_the_second_linear_layer test_no_dropout_on_the_input_or_the_output",
         source="""
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
@@ -262,35 +262,35 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ dropout_experiment
     "setup-optimizes-another-net": wrong(
-        "dropout_experiment", "not those of the network", fails="setup_optimizer_is_adam_over_the_net",
+        "dropout_experiment", "not those of the network", fails="test_setup_optimizer_is_adam_over_the_net",
         source="""
         def dropout_experiment_setup(p, lr=1e-4):
             optimizer = torch.optim.Adam(build_net_with_dropout(p).parameters(), lr=lr)
             return build_net_with_dropout(p), optimizer
         """),
     "setup-keeps-weight-decay": wrong(
-        "dropout_experiment", "weight decay", fails="setup_optimizer_settings",
+        "dropout_experiment", "weight decay", fails="test_setup_optimizer_settings",
         source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return net, build_optimizer(net, weight_decay=0.001, lr=lr)
         """),
     "setup-with-adamw": wrong(
-        "dropout_experiment", "AdamW", fails="setup_optimizer_is_adam_over_the_net setup_optimizer_settings",
+        "dropout_experiment", "AdamW", fails="test_setup_optimizer_is_adam_over_the_net test_setup_optimizer_settings",
         source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
             return net, torch.optim.AdamW(net.parameters(), lr=lr)
         """),
     "setup-without-dropout": wrong(
-        "dropout_experiment", "build_net_with_dropout", fails="setup_net_is_build_net_with_dropout_of_p",
+        "dropout_experiment", "build_net_with_dropout", fails="test_setup_net_is_build_net_with_dropout_of_p",
         source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net()
             return net, torch.optim.Adam(net.parameters(), lr=lr)
         """),
     "setup-reuses-one-net-per-p": wrong(
-        "dropout_experiment", "new network", fails="setup_builds_a_new_network",
+        "dropout_experiment", "new network", fails="test_setup_builds_a_new_network",
         source="""
         nets = {}
 
@@ -302,19 +302,21 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ plot_learning_curve
     "learning-curve-ignores-xscale": wrong(
-        "plot_learning_curve", "xscale", fails="plot_uses_the_x_scale",
+        "plot_learning_curve", "xscale", fails="test_plot_uses_the_x_scale",
         replace={**_PLAIN_FIGURE, "ax.set_xscale(xscale)": "ax.set_xscale('log')"}),
     "learning-curve-without-y-labels": wrong(
-        "plot_learning_curve", "y axis", fails="plot_labels_both_axes",
+        "plot_learning_curve", "y axis", fails="test_plot_labels_both_axes",
         replace={**_PLAIN_FIGURE, "        ax.set_ylabel(stat)\n": ""}),
     "learning-curve-of-the-first-epoch": wrong(
-        "plot_learning_curve", "first epoch", fails="plot_shows_the_final_loss plot_shows_the_final_accuracy",
+        "plot_learning_curve", "first epoch", fails="test_plot_shows_the_final_loss test_plot_shows_the_final_accuracy",
         replace={**_PLAIN_FIGURE, "[history[key][-1]": "[history[key][0]"}),
     "learning-curve-against-the-run-index": wrong(
-        "plot_learning_curve", "against `values`", fails="plot_shows_the_final_loss plot_shows_the_final_accuracy",
+        "plot_learning_curve", "against `values`", fails="test_plot_shows_the_final_loss "
+                                                         "test_plot_shows_the_final_accuracy",
         replace={**_PLAIN_FIGURE, "ax.plot(values, [history[key][-1]": "ax.plot([history[key][-1]"}),
     "learning-curve-of-validation-only": wrong(
-        "plot_learning_curve", "train and validation", fails="plot_shows_the_final_loss plot_shows_the_final_accuracy",
+        "plot_learning_curve", "train and validation", fails="test_plot_shows_the_final_loss "
+                                                             "test_plot_shows_the_final_accuracy",
         source="""
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
@@ -328,10 +330,10 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ BestModelTracker
     "tracker-keeps-only-the-validation-loss": wrong(
-        "BestModelTracker", "statistics", fails="tracker_keeps_the_best_stats",
+        "BestModelTracker", "statistics", fails="test_tracker_keeps_the_best_stats",
         replace={"dict(epoch_stats)": "{'validation loss': epoch_stats['validation loss']}"}),
     "tracker-later-tie-wins": wrong(
-        "BestModelTracker", "strictly lower", fails="tracker_finds_the_best_epoch",
+        "BestModelTracker", "strictly lower", fails="test_tracker_finds_the_best_epoch",
         replace={
             "if epoch_stats['validation loss'] < self.best_stats['validation loss']:":
                 "if epoch_stats['validation loss'] <= self.best_stats['validation loss']:",
@@ -339,7 +341,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     "tracker-state-on-the-class": wrong(
         "BestModelTracker", "afresh",
-        fails="tracker_finds_the_best_epoch tracker_keeps_the_best_stats tracker_works_with_fit",
+        fails="test_tracker_finds_the_best_epoch test_tracker_keeps_the_best_stats test_tracker_works_with_fit",
         source="""
         class BestModelTracker:
             best_net = None
@@ -356,22 +358,23 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ EarlyStopper
     "stopper-counts-ties-as-improvement": wrong(
         "EarlyStopper", "never returns Stop",
-        fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
-              "stopper_uses_the_patience stopper_stops_fit",
+        fails="test_stopper_stops_when_the_loss_stops_improving test_stopper_compares_with_the_best_loss "
+              "test_stopper_uses_the_patience test_stopper_stops_fit",
         source=_STOPPER,
         replace={
             "if epoch_stats['validation loss'] < self.best_loss:":
                 "if epoch_stats['validation loss'] <= self.best_loss:",
         }),
     "stopper-counter-never-reset": wrong(
-        "EarlyStopper", "improves", fails="stopper_compares_with_the_best_loss stopper_keeps_going_while_improving",
+        "EarlyStopper", "improves", fails="test_stopper_compares_with_the_best_loss "
+                                          "test_stopper_keeps_going_while_improving",
         source=_STOPPER,
         replace={"            self.bad_epochs = 0\n": ""}),
     "stopper-state-on-the-class": wrong(
         "EarlyStopper", "not on the class",
-        fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
-              "stopper_keeps_going_while_improving stopper_uses_the_patience stopper_state_is_per_instance "
-              "stopper_stops_fit",
+        fails="test_stopper_stops_when_the_loss_stops_improving test_stopper_compares_with_the_best_loss "
+              "test_stopper_keeps_going_while_improving test_stopper_uses_the_patience "
+              "test_stopper_state_is_per_instance test_stopper_stops_fit",
         source="""
         class EarlyStopper:
             losses = []  # the validation loss of every epoch so far
@@ -388,7 +391,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ grid_size
     "grid-counts-both-early-stopping-experiments": wrong(
-        "grid_size", "combinations", fails="grid_counts_every_combination",
+        "grid_size", "combinations", fails="test_grid_counts_every_combination",
         source="""
         N_GRID_EXPERIMENTS = 2 * 4 * 5 * 6  # both early-stopping experiments, with every weight decay and dropout rate
         """),
@@ -397,13 +400,14 @@ KNOWN_WRONG: dict[str, Variant] = {
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # --- BestModelTracker and grid_size: the visible checks stop these
     "best-net-is-the-training-net": wrong(
-        "BestModelTracker", "not a copy", fails="tracker_best_net_is_a_copy tracker_works_with_fit",
+        "BestModelTracker", "not a copy", fails="test_tracker_best_net_is_a_copy test_tracker_works_with_fit",
         replace={"copy.deepcopy(net)": "net", "dict(epoch_stats)": "epoch_stats"}),
     "best-net-is-a-shallow-copy": wrong(
-        "BestModelTracker", "deep copy", fails="tracker_best_net_is_a_copy tracker_works_with_fit",
+        "BestModelTracker", "deep copy", fails="test_tracker_best_net_is_a_copy test_tracker_works_with_fit",
         replace={"copy.deepcopy": "copy.copy", "dict(epoch_stats)": "epoch_stats"}),
     "best-net-copied-every-epoch": wrong(
-        "BestModelTracker", "last epoch's parameters", fails="tracker_best_net_is_a_copy tracker_works_with_fit",
+        "BestModelTracker", "last epoch's parameters", fails="test_tracker_best_net_is_a_copy "
+                                                             "test_tracker_works_with_fit",
         replace={
             "            self.best_net = copy.deepcopy(net)\n": "",
             "self.best_stats = dict(epoch_stats)":
@@ -411,49 +415,51 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 "        self.best_net = copy.deepcopy(net)",
         }),
     "grid-is-a-sum": wrong(
-        "grid_size", "not their sum", fails="grid_counts_every_combination",
+        "grid_size", "not their sum", fails="test_grid_counts_every_combination",
         source="""
         N_GRID_EXPERIMENTS = 4 + 5 + 6
         """),
     "grid-over-two-hyperparameters": wrong(
-        "grid_size", "combinations", fails="grid_counts_every_combination",
+        "grid_size", "combinations", fails="test_grid_counts_every_combination",
         source="""
         N_GRID_EXPERIMENTS = 4 * 5  # learning rates × weight decays
         """),
     # ------------------------------------------------------------ build_optimizer: the visible checks stop these
     "optimizer-ignores-weight-decay": wrong(
-        "build_optimizer", "weight_decay argument", fails="optimizer_uses_the_weight_decay",
+        "build_optimizer", "weight_decay argument", fails="test_optimizer_uses_the_weight_decay",
         replace={"lr=lr, weight_decay=weight_decay)": "lr=lr)"}),
     "optimizer-with-adams-default-lr": wrong(
-        "build_optimizer", "default learning rate", fails="optimizer_uses_the_learning_rate",
+        "build_optimizer", "default learning rate", fails="test_optimizer_uses_the_learning_rate",
         replace={"lr=1e-4):": "lr=1e-3):"}),
     "optimizer-of-the-first-layer": wrong(
-        "build_optimizer", "leaves some parameters", fails="optimizer_updates_the_given_network",
+        "build_optimizer", "leaves some parameters", fails="test_optimizer_updates_the_given_network",
         replace={"net.parameters": "net[0].parameters"}),
     # ------------------------------------------------------------ l2_penalty: the visible checks stop these
     "penalty-without-half": wrong(
         "l2_penalty", "twice",
-        fails="penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+        fails="test_penalty_value_is_half_weight_decay_times_squares test_penalty_matches_adam_weight_decay",
         source="""
         def l2_penalty(net, weight_decay):
             return weight_decay * sum((p ** 2).sum() for p in net.parameters())
         """),
     "penalty-of-weights-only": wrong(
-        "l2_penalty", "biases", fails="penalty_covers_the_biases penalty_matches_adam_weight_decay",
+        "l2_penalty", "biases", fails="test_penalty_covers_the_biases test_penalty_matches_adam_weight_decay",
         replace={"p in net.parameters()": "name, p in net.named_parameters() if 'weight' in name"}),
     "penalty-as-a-number": wrong(
-        "l2_penalty", "plain number", fails="penalty_is_a_differentiable_scalar penalty_matches_adam_weight_decay",
+        "l2_penalty", "plain number", fails="test_penalty_is_a_differentiable_scalar "
+                                            "test_penalty_matches_adam_weight_decay",
         replace={"(p ** 2).sum()": "(p ** 2).sum().item()"}),
     "penalty-detached": wrong(
-        "l2_penalty", "detached", fails="penalty_is_a_differentiable_scalar penalty_matches_adam_weight_decay",
+        "l2_penalty", "detached", fails="test_penalty_is_a_differentiable_scalar "
+                                        "test_penalty_matches_adam_weight_decay",
         replace={"(p ** 2)": "(p.detach() ** 2)"}),
     "penalty-of-norms-not-squares": wrong(
         "l2_penalty", "sum of the squares",
-        fails="penalty_value_is_half_weight_decay_times_squares penalty_matches_adam_weight_decay",
+        fails="test_penalty_value_is_half_weight_decay_times_squares test_penalty_matches_adam_weight_decay",
         replace={"(p ** 2).sum": "p.norm"}),
     # ------------------------------------------------------------ adam_vs_adamw: the visible checks stop it
     "first-step-changes-theta-in-place": wrong(
-        "adam_vs_adamw", "in place", fails="first_steps_leave_theta_unchanged",
+        "adam_vs_adamw", "in place", fails="test_first_steps_leave_theta_unchanged",
         source="""
         def adam_first_step(theta, lr, weight_decay):
             theta.requires_grad_(True)
@@ -469,7 +475,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ build_net_with_dropout: dropout_experiment loses
     # points too (and the visible checks stop the first three)
     "dropout-active-in-eval-mode": wrong(
-        "build_net_with_dropout", "eval mode", fails="dropout_net_is_the_seed_mlp_in_eval_mode",
+        "build_net_with_dropout", "eval mode", fails="test_dropout_net_is_the_seed_mlp_in_eval_mode",
         source=_DROPOUT_MODULE,
         replace={
             "F.dropout(F.relu(self.hidden1(x)), self.p, training=self.training)":
@@ -478,7 +484,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 "F.dropout(F.relu(self.hidden2(x)), self.p)",
         }),
     "dropout-net-is-cached": wrong(
-        "build_net_with_dropout", "same network", fails="dropout_net_is_new_on_every_call",
+        "build_net_with_dropout", "same network", fails="test_dropout_net_is_new_on_every_call",
         source=_DROPOUT_NET,
         replace={
             "def build_net_with_dropout(p):":
@@ -490,15 +496,15 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         }),
     "dropout-forgotten": wrong(
         "build_net_with_dropout", "no dropout",
-        fails="dropout_net_is_random_in_training_mode dropout_after_the_first_linear_layer "
-              "dropout_after_the_second_linear_layer",
+        fails="test_dropout_net_is_random_in_training_mode test_dropout_after_the_first_linear_layer "
+              "test_dropout_after_the_second_linear_layer",
         source="""
         def build_net_with_dropout(p):
             return build_net()
         """),
     # ------------------------------------------------------------ dropout_experiment: the visible checks stop it
     "setup-ignores-lr": wrong(
-        "dropout_experiment", "lr argument", fails="setup_optimizer_settings",
+        "dropout_experiment", "lr argument", fails="test_setup_optimizer_settings",
         source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
@@ -506,8 +512,9 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         """),
     "setup-returns-optimizer-first": wrong(
         "dropout_experiment", "order",
-        fails="setup_returns_net_and_optimizer setup_net_is_build_net_with_dropout_of_p setup_builds_a_new_network "
-              "setup_optimizer_is_adam_over_the_net setup_optimizer_settings",
+        fails="test_setup_returns_net_and_optimizer test_setup_net_is_build_net_with_dropout_of_p "
+              "test_setup_builds_a_new_network "
+              "test_setup_optimizer_is_adam_over_the_net test_setup_optimizer_settings",
         source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
@@ -515,7 +522,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ plot_learning_curve: the visible checks stop these
     "learning-curve-on-one-axes": wrong(
-        "plot_learning_curve", "two axes", fails="plot_returns_a_figure_with_two_axes",
+        "plot_learning_curve", "two axes", fails="test_plot_returns_a_figure_with_two_axes",
         source="""
         def plot_learning_curve(histories, values, xlabel, xscale='linear'):
             histories = list(histories)
@@ -527,7 +534,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
             return fig
         """),
     "learning-curve-without-labels": wrong(
-        "plot_learning_curve", "label", fails="plot_labels_both_axes",
+        "plot_learning_curve", "label", fails="test_plot_labels_both_axes",
         replace={
             **_PLAIN_FIGURE,
             "        ax.set_xlabel(xlabel)\n"
@@ -535,14 +542,15 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 "",
         }),
     "learning-curve-not-returned": wrong(
-        "plot_learning_curve", "return", fails="plot_returns_a_figure_with_two_axes",
+        "plot_learning_curve", "return", fails="test_plot_returns_a_figure_with_two_axes",
         replace={**_PLAIN_FIGURE, "return fig": "plt.show()"}),
     # ------------------------------------------------------------ BestModelTracker: the visible checks stop these
     "best-net-is-a-state-dict": wrong(
-        "BestModelTracker", "nn.Module", fails="tracker_best_net_is_a_copy tracker_works_with_fit",
+        "BestModelTracker", "nn.Module", fails="test_tracker_best_net_is_a_copy test_tracker_works_with_fit",
         replace={"copy.deepcopy(net)": "copy.deepcopy(net.state_dict())", "dict(epoch_stats)": "epoch_stats"}),
     "tracker-keeps-the-last-stats": wrong(
-        "BestModelTracker", "last epoch's statistics", fails="tracker_keeps_the_best_stats tracker_works_with_fit",
+        "BestModelTracker", "last epoch's statistics", fails="test_tracker_keeps_the_best_stats "
+                                                             "test_tracker_works_with_fit",
         source="""
         class BestModelTracker:
             def __init__(self):
@@ -561,12 +569,12 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ EarlyStopper: the visible checks stop these
     "stopper-stops-one-epoch-late": wrong(
         "EarlyStopper", "too late",
-        fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
-              "stopper_uses_the_patience stopper_stops_fit",
+        fails="test_stopper_stops_when_the_loss_stops_improving test_stopper_compares_with_the_best_loss "
+              "test_stopper_uses_the_patience test_stopper_stops_fit",
         source=_STOPPER,
         replace={"if self.bad_epochs >= self.patience:": "if self.bad_epochs > self.patience:"}),
     "stopper-patience-fixed-at-5": wrong(
-        "EarlyStopper", "patience", fails="stopper_uses_the_patience stopper_stops_fit",
+        "EarlyStopper", "patience", fails="test_stopper_uses_the_patience test_stopper_stops_fit",
         source=_STOPPER,
         replace={
             "        self.patience = patience\n": "",
@@ -574,12 +582,12 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         }),
     "stopper-returns-a-string": wrong(
         "EarlyStopper", "Stop marker",
-        fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss "
-              "stopper_uses_the_patience stopper_returns_stop_or_none stopper_stops_fit",
+        fails="test_stopper_stops_when_the_loss_stops_improving test_stopper_compares_with_the_best_loss "
+              "test_stopper_uses_the_patience test_stopper_returns_stop_or_none test_stopper_stops_fit",
         source=_STOPPER,
         replace={"return Stop": "return 'stop'"}),
     "stopper-returns-false-to-go-on": wrong(
-        "EarlyStopper", "return None", fails="stopper_returns_stop_or_none",
+        "EarlyStopper", "return None", fails="test_stopper_returns_stop_or_none",
         source=_STOPPER,
         replace={
             "if self.bad_epochs >= self.patience:\n"
@@ -587,7 +595,8 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 "return Stop if self.bad_epochs >= self.patience else False",
         }),
     "stopper-compares-with-the-previous-epoch": wrong(
-        "EarlyStopper", "best", fails="stopper_stops_when_the_loss_stops_improving stopper_compares_with_the_best_loss",
+        "EarlyStopper", "best", fails="test_stopper_stops_when_the_loss_stops_improving "
+                                      "test_stopper_compares_with_the_best_loss",
         source="""
         class EarlyStopper:
             def __init__(self, patience=5):
