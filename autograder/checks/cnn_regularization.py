@@ -9,6 +9,7 @@ right. Failure messages name the concept that went wrong, never the probe.
 
 import contextlib
 import io
+import itertools
 
 import numpy as np
 import pytest
@@ -20,11 +21,20 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
 
 from autograder.check_runner import CheckFailed
-from autograder.checks.probes import answer
+from autograder.checks.probes import (
+    answer,
+    as_float,
+    layers_of,
+    optimizer_settings,
+    parameter_values,
+    recorded_calls,
+    require_differentiable_scalar,
+    require_parameters_of,
+    require_scalar_tensor,
+    same_tensors,
+)
 
 # ---------------------------------------------------------------- shared helpers
-
-
 
 
 def _build(namespace, name, *args, **kwargs):
@@ -48,57 +58,41 @@ def _forward(net, x, who):
                           f"({type(error).__name__}: {error}).") from None
 
 
-@contextlib.contextmanager
-def _outputs_of(net, kind):
-    """Record the (input shape, output) of every call of every submodule of type `kind`."""
-    records = []
-    hooks = [module.register_forward_hook(lambda m, i, o: records.append((tuple(i[0].shape), o.detach().clone())))
-             for module in net.modules() if isinstance(module, kind)]
-    try:
-        yield records
-    finally:
-        for hook in hooks:
-            hook.remove()
-
-
-def _number(value):
-    return float(value.detach()) if torch.is_tensor(value) else float(value)
-
-
 # ---------------------------------------------------------------- flatten_size
 
 CONV_CASES = [(32, 3, 0, 1), (28, 5, 2, 1), (17, 3, 1, 2), (31, 4, 0, 3), (10, 2, 0, 2), (9, 2, 0, 2), (20, 7, 3, 2)]
 
 
+def _require_real_conv_widths(namespace, settings, message, whole_number=False):
+    """Fail with `message` unless conv_output_width, given the settings of CONV_CASES named in `settings`
+    ("padding", "stride"), gives the output width of a real nn.Conv2d with them, for every case (and a whole
+    number, if asked)."""
+    conv_output_width = answer(namespace, "conv_output_width")
+    for width, kernel_size, padding, stride in CONV_CASES:
+        given = {key: value for key, value in (("padding", padding), ("stride", stride)) if key in settings}
+        real = nn.Conv2d(1, 1, kernel_size, **given)(torch.zeros(1, 1, width, width)).shape[-1]
+        value = conv_output_width(width, kernel_size, **given)
+        if value != real or (whole_number and not isinstance(value, (int, np.integer))):
+            raise CheckFailed(message)
+
+
 @pytest.mark.grade("flatten_size")
 def test_conv_width_matches_a_real_convolution_without_padding(namespace):
-    conv_output_width = answer(namespace, "conv_output_width")
-    for width, kernel_size, _, _ in CONV_CASES:
-        real = nn.Conv2d(1, 1, kernel_size)(torch.zeros(1, 1, width, width)).shape[-1]
-        if conv_output_width(width, kernel_size) != real:
-            raise CheckFailed("conv_output_width does not match a real nn.Conv2d without padding, stride 1: "
-                              "a k x k kernel fits in width - k + 1 positions.")
+    _require_real_conv_widths(namespace, (), "conv_output_width does not match a real nn.Conv2d without padding, "
+                              "stride 1: a k x k kernel fits in width - k + 1 positions.")
 
 
 @pytest.mark.grade("flatten_size")
 def test_conv_width_counts_the_padding_on_both_sides(namespace):
-    conv_output_width = answer(namespace, "conv_output_width")
-    for width, kernel_size, padding, _ in CONV_CASES:
-        real = nn.Conv2d(1, 1, kernel_size, padding=padding)(torch.zeros(1, 1, width, width)).shape[-1]
-        if conv_output_width(width, kernel_size, padding=padding) != real:
-            raise CheckFailed("conv_output_width does not match a real nn.Conv2d with padding: the padding adds "
-                              "`padding` pixels on each side, 2 * padding in all.")
+    _require_real_conv_widths(namespace, ("padding",), "conv_output_width does not match a real nn.Conv2d with "
+                              "padding: the padding adds `padding` pixels on each side, 2 * padding in all.")
 
 
 @pytest.mark.grade("flatten_size")
 def test_conv_width_divides_by_the_stride_and_rounds_down(namespace):
-    conv_output_width = answer(namespace, "conv_output_width")
-    for width, kernel_size, padding, stride in CONV_CASES:
-        real = nn.Conv2d(1, 1, kernel_size, padding=padding, stride=stride)(torch.zeros(1, 1, width, width))
-        value = conv_output_width(width, kernel_size, padding=padding, stride=stride)
-        if value != real.shape[-1] or not isinstance(value, (int, np.integer)):
-            raise CheckFailed("conv_output_width does not match a real nn.Conv2d (or max-pooling) with a stride: "
-                              "divide by the stride, round down, and return a whole number.")
+    _require_real_conv_widths(namespace, ("padding", "stride"), "conv_output_width does not match a real nn.Conv2d "
+                              "(or max-pooling) with a stride: divide by the stride, round down, and return a whole "
+                              "number.", whole_number=True)
 
 
 def _reference_stack(in_channels, kernel_size):
@@ -236,40 +230,39 @@ def _reference(image, normalize):
     return transforms.Normalize(MEAN, STD)(x) if normalize else x
 
 
+def _require_plain_conversion(namespace, image, settings, which, message, calls=1):
+    """Fail with `message` unless, for every (augment, normalize) of `settings`, the `which` ("train" or "test")
+    transform of build_transforms gives `image` as a tensor (normalized if asked), unchanged, on each of `calls`
+    calls."""
+    for augment, normalize in settings:
+        train_transform, test_transform = _transforms(namespace, augment, normalize)
+        transform = test_transform if which == "test" else train_transform
+        if not all(torch.allclose(transform(image), _reference(image, normalize), atol=1e-5) for _ in range(calls)):
+            raise CheckFailed(message)
+
+
 @pytest.mark.grade("build_transforms")
 def test_transform_never_augments(namespace):
-    image = _random_image()
-    for augment in (False, True):
-        for normalize in (False, True):
-            _, test_transform = _transforms(namespace, augment, normalize)
-            for _ in range(5):
-                if not torch.allclose(test_transform(image), _reference(image, normalize), atol=1e-5):
-                    raise CheckFailed("the test transform changes the test images: it may only convert them to "
-                                      "tensors (and normalize them); augmentation is for the training images only.")
+    _require_plain_conversion(namespace, _random_image(), itertools.product((False, True), repeat=2), "test",
+                              "the test transform changes the test images: it may only convert them to tensors (and "
+                              "normalize them); augmentation is for the training images only.", calls=5)
 
 
 @pytest.mark.grade("build_transforms")
 def test_normalization_uses_the_given_training_statistics(namespace):
     image = _random_image(1)
-    for augment in (False, True):
-        _, test_transform = _transforms(namespace, augment, normalize=True)
-        if not torch.allclose(test_transform(image), _reference(image, True), atol=1e-5):
-            raise CheckFailed("with normalize, the images must be normalized with the training mean and std passed "
+    _require_plain_conversion(namespace, image, ((False, True), (True, True)), "test",
+                              "with normalize, the images must be normalized with the training mean and std passed "
                               "in (not with fixed values, not left unnormalized).")
-    train_transform, _ = _transforms(namespace, augment=False, normalize=True)
-    if not torch.allclose(train_transform(image), _reference(image, True), atol=1e-5):
-        raise CheckFailed("with normalize, the training images must be normalized with the training mean and std.")
+    _require_plain_conversion(namespace, image, ((False, True),), "train",
+                              "with normalize, the training images must be normalized with the training mean and std.")
 
 
 @pytest.mark.grade("build_transforms")
 def test_no_augmentation_unless_asked(namespace):
-    image = _random_image(2)
-    for normalize in (False, True):
-        train_transform, _ = _transforms(namespace, augment=False, normalize=normalize)
-        for _ in range(5):
-            if not torch.allclose(train_transform(image), _reference(image, normalize), atol=1e-5):
-                raise CheckFailed("without augment, the training transform should not augment: only convert to "
-                                  "tensors (and normalize with the given statistics if asked).")
+    _require_plain_conversion(namespace, _random_image(2), ((False, False), (False, True)), "train",
+                              "without augment, the training transform should not augment: only convert to tensors "
+                              "(and normalize with the given statistics if asked).", calls=5)
 
 
 @pytest.mark.grade("build_transforms")
@@ -370,9 +363,8 @@ def test_base_cnn_returns_logits(namespace):
 def _dropout_net(namespace, p):
     net = _build(namespace, "DropoutCNN", in_channels=1, width=20, kernel_size=3, p=p)
     with torch.no_grad():  # larger biases keep the ReLUs of the fully connected part open
-        for module in net.modules():
-            if isinstance(module, nn.Linear):
-                module.bias.add_(0.5)
+        for module in layers_of(net, nn.Linear):
+            module.bias.add_(0.5)
     return net
 
 
@@ -407,11 +399,11 @@ def test_dropout_is_off_in_eval_mode(namespace):
 def test_dropout_only_in_the_fully_connected_part(namespace):
     x = torch.rand(6, 1, 20, 20)
     net = _dropout_net(namespace, 0.5).train()
-    with torch.no_grad(), _outputs_of(net, nn.Conv2d) as records:
+    with torch.no_grad(), recorded_calls(layers_of(net, nn.Conv2d)) as calls:
         _forward(net, x, "DropoutCNN")
         _forward(net, x, "DropoutCNN")
-    half = len(records) // 2
-    if any(not torch.equal(a[1], b[1]) for a, b in zip(records[:half], records[half:], strict=True)):
+    half = len(calls) // 2
+    if any(not torch.equal(a.output, b.output) for a, b in zip(calls[:half], calls[half:], strict=True)):
         raise CheckFailed("DropoutCNN applies dropout in the convolutional part: put it in the fully connected "
                           "part only.")
 
@@ -438,12 +430,10 @@ def _probe_net():
 
 
 def _penalty(namespace, name, net, lam):
+    """The student's penalty on `net`, if it is one number kept as a tensor (whether it is differentiable is the
+    business of another check)."""
     value = answer(namespace, name)(net, lam)
-    if not torch.is_tensor(value):
-        raise CheckFailed(f"{name} returns a plain number: keep it a tensor (no .item() or float()), so that it "
-                          "adds a gradient to the loss.")
-    if value.numel() != 1:
-        raise CheckFailed(f"{name} must return one number (a scalar tensor), summed over all parameters.")
+    require_scalar_tensor(value, name)
     return value
 
 
@@ -451,10 +441,7 @@ def _penalty(namespace, name, net, lam):
 def test_penalties_are_differentiable(namespace):
     for name in ("l1_penalty", "l2_penalty"):
         net = _probe_net()
-        value = _penalty(namespace, name, net, 0.1)
-        if not value.requires_grad:
-            raise CheckFailed(f"{name} is detached from the parameters (.detach(), .data or torch.no_grad()), so "
-                              "it adds no gradient to the loss.")
+        require_differentiable_scalar(answer(namespace, name)(net, 0.1), name)
 
 
 @pytest.mark.grade("penalties")
@@ -496,14 +483,8 @@ def _optimizer(namespace, name, net, **kwargs):
     optimizer = answer(namespace, "make_optimizer")(name, net, **kwargs)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise CheckFailed(f"make_optimizer({name!r}, ...) does not give a torch.optim optimizer.")
-    optimized = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    if optimized != {id(p) for p in net.parameters()}:
-        raise CheckFailed("make_optimizer's optimizer should update exactly the parameters of the network.")
+    require_parameters_of(optimizer, net, f"make_optimizer({name!r}, ...)")
     return optimizer
-
-
-def _setting(optimizer, key):
-    return {group.get(key) for group in optimizer.param_groups}
 
 
 @pytest.mark.grade("make_optimizer")
@@ -512,12 +493,12 @@ def test_sgd_uses_lr_momentum_and_weight_decay(namespace):
         optimizer = _optimizer(namespace, "sgd", _probe_net(), lr=lr, momentum=momentum, weight_decay=weight_decay)
         if type(optimizer) is not torch.optim.SGD:
             raise CheckFailed(f"make_optimizer('sgd', ...) gives {type(optimizer).__name__}, not torch.optim.SGD.")
-        if _setting(optimizer, "lr") != {lr}:
+        if optimizer_settings(optimizer, "lr") != {lr}:
             raise CheckFailed("make_optimizer('sgd', ...) does not use the lr argument.")
-        if _setting(optimizer, "momentum") != {momentum}:
+        if optimizer_settings(optimizer, "momentum") != {momentum}:
             raise CheckFailed("make_optimizer('sgd', ...) does not use the momentum argument (plain SGD by default: "
                               "momentum 0).")
-        if _setting(optimizer, "weight_decay") != {weight_decay}:
+        if optimizer_settings(optimizer, "weight_decay") != {weight_decay}:
             raise CheckFailed("make_optimizer('sgd', ...) does not use the weight_decay argument.")
 
 
@@ -528,9 +509,9 @@ def test_adam_uses_lr_and_weight_decay(namespace):
         if type(optimizer) is not torch.optim.Adam or optimizer.defaults.get("decoupled_weight_decay", False):
             raise CheckFailed(f"make_optimizer('adam', ...) gives {type(optimizer).__name__}, not torch.optim.Adam "
                               "(with its own, coupled weight decay).")
-        if _setting(optimizer, "lr") != {lr}:
+        if optimizer_settings(optimizer, "lr") != {lr}:
             raise CheckFailed("make_optimizer('adam', ...) does not use the lr argument.")
-        if _setting(optimizer, "weight_decay") != {weight_decay}:
+        if optimizer_settings(optimizer, "weight_decay") != {weight_decay}:
             raise CheckFailed("make_optimizer('adam', ...) does not use the weight_decay argument.")
 
 
@@ -609,7 +590,7 @@ def _reference_epoch(net, loader, lr, penalty=None, zero_grad=True):
         total += loss.item() * len(y)
         correct += (output.argmax(dim=1) == y).sum().item()
         seen += len(y)
-    return [p.detach().clone() for p in net.parameters()], total / seen, correct / seen
+    return parameter_values(net), total / seen, correct / seen
 
 
 def _student_epoch(namespace, penalty=None, lr=0.5):
@@ -620,11 +601,7 @@ def _student_epoch(namespace, penalty=None, lr=0.5):
         loss, accuracy = result
     except (TypeError, ValueError):
         raise CheckFailed("train_epoch should return a pair (loss, accuracy).") from None
-    return net, optimizer, _number(loss), _number(accuracy)
-
-
-def _same_parameters(net, parameters):
-    return all(torch.allclose(p.detach(), q, atol=1e-5) for p, q in zip(net.parameters(), parameters, strict=True))
+    return net, optimizer, as_float(loss), as_float(accuracy)
 
 
 def _penalty_probe(net):
@@ -639,9 +616,9 @@ def test_one_step_per_batch_from_fresh_gradients(namespace):
         raise CheckFailed(f"train_epoch takes {optimizer.steps} optimizer step(s) for {batches} mini-batches: "
                           "one optimizer.step() for every batch, inside the loop.")
     expected, _, _ = _reference_epoch(_loop_net(), _loader(), 0.5)
-    if not _same_parameters(net, expected):
+    if not same_tensors(parameter_values(net), expected, atol=1e-5):
         accumulated, _, _ = _reference_epoch(_loop_net(), _loader(), 0.5, zero_grad=False)
-        if _same_parameters(net, accumulated):
+        if same_tensors(parameter_values(net), accumulated, atol=1e-5):
             raise CheckFailed("train_epoch lets gradients accumulate across batches: call optimizer.zero_grad() "
                               "before every backward pass.")
         raise CheckFailed("after train_epoch the parameters differ from one SGD step per batch on the "
@@ -652,7 +629,7 @@ def test_one_step_per_batch_from_fresh_gradients(namespace):
 def test_penalty_is_added_to_the_loss(namespace):
     net, _, _, _ = _student_epoch(namespace, penalty=_penalty_probe, lr=0.1)
     expected, _, _ = _reference_epoch(_loop_net(), _loader(), 0.1, penalty=_penalty_probe)
-    if not _same_parameters(net, expected):
+    if not same_tensors(parameter_values(net), expected, atol=1e-5):
         raise CheckFailed("train_epoch does not add penalty(net) to the loss of every batch before backward().")
 
 
@@ -700,7 +677,7 @@ def _student_evaluation(namespace, net):
         loss, accuracy = result
     except (TypeError, ValueError):
         raise CheckFailed("evaluate should return a pair (loss, accuracy).") from None
-    return _number(loss), _number(accuracy)
+    return as_float(loss), as_float(accuracy)
 
 
 @pytest.mark.grade("evaluate")
@@ -778,7 +755,7 @@ def _run(namespace, epochs, penalty=None):
                                                            test_loader, epochs, penalty=penalty)
     if not isinstance(history, dict) or any(key not in history for key in HISTORY_KEYS):
         raise CheckFailed(f"run_experiment should return a dictionary with the keys {', '.join(HISTORY_KEYS)}.")
-    return {key: [_number(v) for v in history[key]] for key in HISTORY_KEYS}, log, train_loader
+    return {key: [as_float(v) for v in history[key]] for key in HISTORY_KEYS}, log, train_loader
 
 
 @pytest.mark.grade("run_experiment")
@@ -865,9 +842,9 @@ def test_cnn2_returns_log_probabilities_per_image(namespace):
 @pytest.mark.grade("cnn2")
 def test_cnn2_convolutions_preserve_the_size(namespace):
     net = _build(namespace, "CNN2")
-    with torch.no_grad(), _outputs_of(net, nn.Conv2d) as records:
+    with torch.no_grad(), recorded_calls(layers_of(net, nn.Conv2d)) as calls:
         _forward(net, torch.rand(*MNIST_BATCH), "CNN2")
-    shapes = [(shape[1:], tuple(out.shape[1:])) for shape, out in records]
+    shapes = [(tuple(call.input.shape[1:]), tuple(call.output.shape[1:])) for call in calls]
     if [(i[0], o[0]) for i, o in shapes] != [(1, 32), (32, 64)]:
         raise CheckFailed("CNN2 should have two convolutions, with 32 and 64 filters.")
     if any(i[1:] != o[1:] for i, o in shapes):
@@ -878,9 +855,9 @@ def test_cnn2_convolutions_preserve_the_size(namespace):
 @pytest.mark.grade("cnn2")
 def test_cnn2_flattens_64_by_7_by_7_features(namespace):
     net = _build(namespace, "CNN2")
-    with torch.no_grad(), _outputs_of(net, nn.Linear) as records:
+    with torch.no_grad(), recorded_calls(layers_of(net, nn.Linear)) as calls:
         _forward(net, torch.rand(*MNIST_BATCH), "CNN2")
-    if [(shape[-1], out.shape[-1]) for shape, out in records] != [(64 * 7 * 7, 256), (256, 10)]:
+    if [(call.input.shape[-1], call.output.shape[-1]) for call in calls] != [(64 * 7 * 7, 256), (256, 10)]:
         raise CheckFailed("CNN2's fully connected part should take the 64x7x7 = 3136 flattened features (after two "
                           "poolings), then have 256 and 10 units.")
 

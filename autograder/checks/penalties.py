@@ -8,7 +8,6 @@ mistake costs points on its own item only. Failure messages name the concept tha
 went wrong, never the probe or the numbers it expects.
 """
 
-import contextlib
 import copy
 import functools
 import itertools
@@ -16,20 +15,30 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from autograder.check_runner import CheckFailed
-from autograder.checks.probes import answer, drawn_figure, share_parameters
+from autograder.checks.probes import (
+    answer,
+    answer_figure,
+    layers_of,
+    parameter_values,
+    penalty_value,
+    recorded_calls,
+    relu_mlp,
+    require_differentiable_scalar,
+    require_plain_number,
+    require_returned_figure,
+    same_tensors,
+    share_parameters,
+)
 
 IMAGE_PIXELS = 28 * 28
 N_CLASSES = 10
 
 # ---------------------------------------------------------------- shared helpers
-
-
 
 
 def _loader(n, n_features, n_classes, batch_size, seed):
@@ -38,29 +47,6 @@ def _loader(n, n_features, n_classes, batch_size, seed):
     x = torch.randn(n, n_features, generator=generator)
     y = torch.randint(0, n_classes, (n,), generator=generator)
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
-
-
-def _parameters(net):
-    return [parameter.detach().clone() for parameter in net.parameters()]
-
-
-def _same(first, second, rtol=1e-5, atol=1e-6):
-    return len(first) == len(second) and all(
-        a.shape == b.shape and torch.allclose(a, b, rtol=rtol, atol=atol) for a, b in zip(first, second, strict=True))
-
-
-
-def _linears(net):
-    return [module for module in net.modules() if isinstance(module, nn.Linear)]
-
-
-def _number(value, who):
-    """A returned number as a float; a tensor or anything else is a failure that says what to return."""
-    if torch.is_tensor(value):
-        raise CheckFailed(f"{who} returns a tensor: return a Python float (with .item()).")
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise CheckFailed(f"{who} returns {type(value).__name__}, not a number (a Python float).")
-    return float(value)
 
 
 # ---------------------------------------------------------------- l1_penalty and l2_penalty
@@ -80,21 +66,9 @@ def _probe_layer():
     return layer
 
 
-def _penalty(namespace, name, layer, strength):
-    penalty = answer(namespace, name)(layer, strength)
-    return float(penalty.detach().sum()) if torch.is_tensor(penalty) else float(penalty)
-
-
-def _require_differentiable_scalar(namespace, name):
-    penalty = answer(namespace, name)(_probe_layer(), 0.1)
-    if not torch.is_tensor(penalty):
-        raise CheckFailed(f"{name} returns a plain number, not a tensor: without .item() or float() "
-                          "it stays differentiable.")
-    if penalty.numel() != 1:
-        raise CheckFailed(f"{name} must return one number (a scalar tensor), summed over the weight and the bias.")
-    if not penalty.requires_grad:
-        raise CheckFailed(f"{name} is detached from the layer's parameters (.detach(), .data or torch.no_grad()), "
-                          "so it adds no gradient to the loss.")
+def _require_differentiable_layer_penalty(namespace, name):
+    require_differentiable_scalar(answer(namespace, name)(_probe_layer(), 0.1), name,
+                                  summed_over="the weight and the bias", parameters="the layer's parameters")
 
 
 def _require_value(namespace, name):
@@ -102,7 +76,7 @@ def _require_value(namespace, name):
     layer = _probe_layer()
     weight, bias = layer.weight.detach(), layer.bias.detach()
     for strength in _STRENGTHS:
-        value = _penalty(namespace, name, layer, strength)
+        value = penalty_value(namespace, name, layer, strength)
         expected = strength * float(term(weight).sum() + term(bias).sum())
         if np.isclose(value, expected, rtol=1e-5):
             continue
@@ -155,7 +129,7 @@ def _require_gradient_on_the_layer_only(namespace, name):
 
 @pytest.mark.grade("l1_penalty")
 def test_l1_penalty_is_a_differentiable_scalar(namespace):
-    _require_differentiable_scalar(namespace, "l1_penalty")
+    _require_differentiable_layer_penalty(namespace, "l1_penalty")
 
 
 @pytest.mark.grade("l1_penalty", weight=2)
@@ -170,7 +144,7 @@ def test_l1_penalty_gradient_reaches_the_layer_only(namespace):
 
 @pytest.mark.grade("l2_penalty")
 def test_l2_penalty_is_a_differentiable_scalar(namespace):
-    _require_differentiable_scalar(namespace, "l2_penalty")
+    _require_differentiable_layer_penalty(namespace, "l2_penalty")
 
 
 @pytest.mark.grade("l2_penalty", weight=2)
@@ -230,7 +204,7 @@ def _student_epoch(namespace, net, loader, lr, penalty=None):
 def _trained(net, penalty=None, zero_grad=True):
     reference = copy.deepcopy(net)
     _reference_epoch(reference, _epoch_loader(), _LR, penalty, zero_grad)
-    return _parameters(reference)
+    return parameter_values(reference)
 
 
 @pytest.mark.grade("train_epoch")
@@ -238,9 +212,9 @@ def test_epoch_takes_one_sgd_step_per_minibatch(namespace):
     net = _small_net()
     student = copy.deepcopy(net)
     _student_epoch(namespace, student, _epoch_loader(), _LR)
-    if _same(_parameters(student), _trained(net)):
+    if same_tensors(parameter_values(student), _trained(net)):
         return
-    if _same(_parameters(student), _trained(net, zero_grad=False)):
+    if same_tensors(parameter_values(student), _trained(net, zero_grad=False)):
         raise CheckFailed("train_epoch lets the gradients accumulate from minibatch to minibatch: reset them "
                           "(optimizer.zero_grad()) before every backward pass.")
     raise CheckFailed("train_epoch does not take one optimizer step per minibatch on the cross-entropy loss of "
@@ -252,9 +226,9 @@ def test_epoch_adds_the_penalty_to_the_loss(namespace):
     net = _small_net()
     student = copy.deepcopy(net)
     _student_epoch(namespace, student, _epoch_loader(), _LR, penalty=_probe_penalty)
-    if _same(_parameters(student), _trained(net, _probe_penalty)):
+    if same_tensors(parameter_values(student), _trained(net, _probe_penalty)):
         return
-    if _same(_parameters(student), _trained(net)):
+    if same_tensors(parameter_values(student), _trained(net)):
         raise CheckFailed("the penalty's gradient never reaches the parameters: add penalty(net), as a tensor "
                           "(not .item()), to the loss before loss.backward().")
     raise CheckFailed("with a penalty, train_epoch does not take the SGD steps of cross-entropy + penalty(net) "
@@ -267,7 +241,8 @@ def test_epoch_returns_the_mean_minibatch_loss(namespace):
     # a zero learning rate keeps the network fixed, so every minibatch loss is known however the steps are taken
     losses = _reference_epoch(copy.deepcopy(net), _epoch_loader(), 0.0, _probe_penalty)
     penalty = float(_probe_penalty(net))
-    returned = _number(_student_epoch(namespace, net, _epoch_loader(), 0.0, penalty=_probe_penalty), "train_epoch")
+    returned = require_plain_number(_student_epoch(namespace, net, _epoch_loader(), 0.0, penalty=_probe_penalty),
+                                    "train_epoch")
     sizes = [len(labels) for _, labels in _epoch_loader()]
     means = (np.mean(losses), np.average(losses, weights=sizes))  # per minibatch, or per image: both accepted
     if any(np.isclose(returned, mean, rtol=1e-4) for mean in means):
@@ -296,21 +271,10 @@ def test_epoch_trains_in_training_mode(namespace):
 
 
 def _recorded_inputs(net, x):
-    """Run `net` on `x`; return the input and the output of each of its linear layers, and the result."""
-    inputs, outputs = [], []
-
-    def record(module, args, output):  # returns None, so that the output stays as it is
-        inputs.append(args[0].detach())
-        outputs.append(output.detach())
-
-    hooks = [layer.register_forward_hook(record) for layer in _linears(net)]
-    try:
-        with torch.no_grad():
-            result = net(x)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return inputs, outputs, result
+    """Run `net` on `x`; return the input and the output of each call of its linear layers, and the result."""
+    with recorded_calls(layers_of(net, nn.Linear)) as calls, torch.no_grad():
+        result = net(x)
+    return [call.input for call in calls], [call.output for call in calls], result
 
 
 def _dropout_between(before, received):
@@ -354,28 +318,15 @@ def _images(n=200):
     return torch.rand(n, IMAGE_PIXELS)
 
 
-def _my_network(layers, x):
-    fc1, fc2, fc3 = layers
-    return fc3(torch.relu(fc2(torch.relu(fc1(x)))))
-
-
 def _recorded_by_name(net, layers, x):
-    """Inputs and outputs of fc1, fc2, fc3 in that order (whatever order the modules were registered in)."""
-    records = {}
-
-    def recorder(name):
-        def record(module, args, output):  # returns None, so that the output stays as it is
-            records.setdefault(name, (args[0].detach(), output.detach()))
-        return record
-
-    hooks = [layer.register_forward_hook(recorder(name))
-             for name, layer in zip(("fc1", "fc2", "fc3"), layers, strict=True)]
-    try:
-        with torch.no_grad():
-            result = net(x)
-    finally:
-        for hook in hooks:
-            hook.remove()
+    """Input and output of the first call of each of fc1, fc2, fc3, by name, and the result."""
+    with recorded_calls(layers) as calls, torch.no_grad():
+        result = net(x)
+    first = {}
+    for call in calls:
+        first.setdefault(id(call.layer), (call.input, call.output))
+    records = {name: first[id(layer)] for name, layer in zip(("fc1", "fc2", "fc3"), layers, strict=True)
+               if id(layer) in first}
     if set(records) != {"fc1", "fc2", "fc3"}:
         raise CheckFailed("the forward pass of MyNetworkWithDropout does not use each of fc1, fc2 and fc3.")
     return records, result
@@ -387,7 +338,7 @@ def test_dropout_net_is_my_network_in_eval_mode(namespace):
     net.eval()
     x = _images(20)
     with torch.no_grad():
-        first, second, reference = net(x), net(x), _my_network(layers, x)
+        first, second, reference = net(x), net(x), relu_mlp(layers, x)
     if not torch.equal(first, second):
         raise CheckFailed("dropout is still active in eval mode: outputs differ between calls (nn.Dropout, or "
                           "functional dropout with training=self.training, switches it off).")
@@ -455,11 +406,10 @@ def _build(namespace, hidden_sizes, dropout=None):
     return net
 
 
-def _chain(linears, x, relu_last=False, relu=True):
-    for index, layer in enumerate(linears):
+def _without_relu(linears, x):
+    """What the linear layers compute one after another, with no activation between them."""
+    for layer in linears:
         x = layer(x)
-        if relu and (index < len(linears) - 1 or relu_last):
-            x = torch.relu(x)
     return x
 
 
@@ -467,7 +417,8 @@ def _chain(linears, x, relu_last=False, relu=True):
 def test_network_has_the_layer_sizes(namespace):
     for hidden_sizes in _ARCHITECTURES:
         sizes = [IMAGE_PIXELS, *hidden_sizes, N_CLASSES]
-        shapes = [(layer.in_features, layer.out_features) for layer in _linears(_build(namespace, hidden_sizes))]
+        linears = layers_of(_build(namespace, hidden_sizes), nn.Linear)
+        shapes = [(layer.in_features, layer.out_features) for layer in linears]
         if shapes != list(itertools.pairwise(sizes)):
             raise CheckFailed(f"the linear layers of build_network({hidden_sizes}) do not go "
                               f"{' → '.join(map(str, sizes))}: one per hidden size, then one with 10 outputs.")
@@ -479,19 +430,19 @@ def test_network_is_a_relu_mlp_in_eval_mode(namespace):
     for hidden_sizes, dropout in (([32, 16], None), ([24], 0.5), ([16, 16, 8], 0.3)):
         net = _build(namespace, hidden_sizes, dropout)
         net.eval()
-        linears = _linears(net)
+        linears = layers_of(net, nn.Linear)
         with torch.no_grad():
             output, again = net(x), net(x)
             if not torch.equal(output, again):
                 raise CheckFailed("dropout is still active in eval mode: outputs differ between calls.")
             if output.shape != (len(x), N_CLASSES):
                 raise CheckFailed("build_network's network does not give 10 scores per image.")
-            if torch.allclose(output, _chain(linears, x), rtol=1e-5, atol=1e-6):
+            if torch.allclose(output, relu_mlp(linears, x), rtol=1e-5, atol=1e-6):
                 continue
-            if torch.allclose(output, _chain(linears, x, relu_last=True), rtol=1e-5, atol=1e-6):
+            if torch.allclose(output, torch.relu(relu_mlp(linears, x)), rtol=1e-5, atol=1e-6):
                 raise CheckFailed("build_network puts a ReLU after the output layer: the 10 scores are logits, "
                                   "with no activation.")
-            if torch.allclose(output, _chain(linears, x, relu=False), rtol=1e-5, atol=1e-6):
+            if torch.allclose(output, _without_relu(linears, x), rtol=1e-5, atol=1e-6):
                 raise CheckFailed("build_network has no ReLU between its linear layers: every hidden layer is "
                                   "followed by a ReLU.")
         raise CheckFailed("in eval mode build_network's network does not compute linear, ReLU, ..., linear "
@@ -552,14 +503,14 @@ def _labelled_loader(net, correct, n=50, n_features=12):
     net.eval()
     with torch.no_grad():
         predicted = net(x).argmax(dim=1)
-    n_classes = _linears(net)[-1].out_features
+    n_classes = layers_of(net, nn.Linear)[-1].out_features
     labels = (predicted + 1) % n_classes
     labels[list(correct)] = predicted[list(correct)]
     return DataLoader(TensorDataset(x, labels), batch_size=_EVAL_BATCH, shuffle=False)
 
 
 def _evaluate(namespace, net, loader):
-    return _number(answer(namespace, "evaluate")(net, loader), "evaluate")
+    return require_plain_number(answer(namespace, "evaluate")(net, loader), "evaluate")
 
 
 @pytest.mark.grade("evaluate", weight=2)
@@ -659,7 +610,7 @@ def test_histogram_data_is_two_flat_numpy_arrays(namespace):
 @pytest.mark.grade("weight_histogram_data")
 def test_histogram_data_hidden_is_the_first_layer_weights(namespace):
     net = _deep_net()
-    linears = _linears(net)
+    linears = layers_of(net, nn.Linear)
     hidden, _ = _histogram_data(namespace, net)
     if _matches(hidden, [linears[0].weight]):
         return
@@ -675,7 +626,7 @@ def test_histogram_data_hidden_is_the_first_layer_weights(namespace):
 @pytest.mark.grade("weight_histogram_data")
 def test_histogram_data_output_is_the_last_layer_weights(namespace):
     net = _deep_net()
-    linears = _linears(net)
+    linears = layers_of(net, nn.Linear)
     _, output = _histogram_data(namespace, net)
     if _matches(output, [linears[-1].weight]):
         return
@@ -702,17 +653,18 @@ def _histogram_inputs():
     return generator.normal(0, 0.3, size=400), generator.normal(0.5, 1.5, size=60)
 
 
-@contextlib.contextmanager
 def _histograms(namespace):
-    """Call plot_weight_histograms; yield what it returned and its figure; close what it opened."""
-    plot = answer(namespace, "plot_weight_histograms")
-    with drawn_figure(lambda: plot(*_histogram_inputs(), _TITLE), "plot_weight_histograms") as drawn:
-        yield drawn
+    """plot_weight_histograms, as a context that yields what it returned and its figure."""
+    return answer_figure(namespace, "plot_weight_histograms", *_histogram_inputs(), _TITLE)
+
+
+def _left_to_right(figure):
+    return sorted(figure.axes, key=lambda ax: ax.get_position().x0)
 
 
 def _panels(figure):
     """(hidden panel, output panel): found by their titles, else left and right."""
-    axes = sorted(figure.axes, key=lambda ax: ax.get_position().x0)
+    axes = _left_to_right(figure)
     if len(axes) != 2:
         raise CheckFailed("the figure needs two panels: the hidden layer's histogram and the output layer's.")
     by_title = {word: [ax for ax in axes if word in ax.get_title().lower()] for word in ("hidden", "output")}
@@ -746,11 +698,9 @@ def _require_histogram_of(ax, weights, which, other):
 
 @pytest.mark.grade("plot_weight_histograms")
 def test_histograms_figure_is_returned_with_two_panels(namespace):
-    with _histograms(namespace) as (returned, figure):
-        if not isinstance(returned, Figure):
-            raise CheckFailed("plot_weight_histograms does not return the matplotlib Figure it draws.")
-        if len(figure.axes) != 2:
-            raise CheckFailed("the figure needs two panels: the hidden layer's histogram and the output layer's.")
+    with _histograms(namespace) as drawn:
+        require_returned_figure(drawn, "plot_weight_histograms", 2,
+                                "the figure needs two panels: the hidden layer's histogram and the output layer's.")
 
 
 @pytest.mark.grade("plot_weight_histograms", weight=2)
@@ -772,7 +722,7 @@ def test_histograms_have_50_bins(namespace):
 @pytest.mark.grade("plot_weight_histograms")
 def test_histograms_are_labelled(namespace):
     with _histograms(namespace) as (_, figure):
-        axes = sorted(figure.axes, key=lambda ax: ax.get_position().x0)
+        axes = _left_to_right(figure)
         titles = [ax.get_title().lower() for ax in axes]
         if len(axes) != 2 or "hidden" not in titles[0] or "output" not in titles[1]:
             raise CheckFailed("title the panels: 'Hidden layer weights' on the left, 'Output layer weights' "
@@ -801,7 +751,7 @@ def _sparsity(namespace, *threshold):
 
 @pytest.mark.grade("sparsity", weight=2)
 def test_sparsity_is_the_share_near_zero(namespace):
-    share = _number(_sparsity(namespace, 1e-3), "sparsity")
+    share = require_plain_number(_sparsity(namespace, 1e-3), "sparsity")
     if np.isclose(share, 0.4):
         return
     if np.isclose(share, 4):
@@ -819,9 +769,9 @@ def test_sparsity_is_the_share_near_zero(namespace):
 
 @pytest.mark.grade("sparsity")
 def test_sparsity_uses_the_threshold(namespace):
-    if not np.isclose(_number(_sparsity(namespace, 0.05), "sparsity"), 0.8):
+    if not np.isclose(require_plain_number(_sparsity(namespace, 0.05), "sparsity"), 0.8):
         raise CheckFailed("sparsity does not use its threshold argument.")
-    if not np.isclose(_number(_sparsity(namespace), "sparsity"), 0.4):
+    if not np.isclose(require_plain_number(_sparsity(namespace), "sparsity"), 0.4):
         raise CheckFailed("sparsity's default threshold is not 1e-3.")
 
 
@@ -851,7 +801,7 @@ def _seeded_start(seed):
     """The parameters of a new network built right after seeding: where every run must start."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return _parameters(_sweep_net())
+        return parameter_values(_sweep_net())
 
 
 def _run_sweep(namespace, **overrides):
@@ -861,7 +811,7 @@ def _run_sweep(namespace, **overrides):
 
     def make_net():
         net = _sweep_net()
-        built.append((net, _parameters(net)))
+        built.append((net, parameter_values(net)))
         return net
 
     train_loader, test_loader = _sweep_loaders()
@@ -879,7 +829,7 @@ def _trained_from(namespace, start, momentum, lr, epochs):
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
     for _ in range(epochs):
         answer(namespace, "train_epoch")(net, _sweep_loaders()[0], optimizer)
-    return _parameters(net)
+    return parameter_values(net)
 
 
 @pytest.mark.grade("momentum_sweep")
@@ -890,7 +840,7 @@ def test_sweep_returns_an_accuracy_per_momentum(namespace):
     if list(result) != list(_MOMENTUMS):
         raise CheckFailed("the keys of momentum_sweep's dict must be the momentum values, in the given order.")
     for value in result.values():  # whether they are the right numbers is judged below
-        _number(value, "momentum_sweep's accuracy")
+        require_plain_number(value, "momentum_sweep's accuracy")
 
 
 @pytest.mark.grade("momentum_sweep")
@@ -905,7 +855,7 @@ def test_sweep_builds_a_new_network_per_momentum(namespace):
 def test_sweep_starts_every_run_from_the_same_weights(namespace):
     _, built = _run_sweep(namespace)
     start = _seeded_start(_SWEEP["seed"])
-    if not all(_same(initial, start, rtol=0, atol=0) for _, initial in built):
+    if not all(same_tensors(initial, start, rtol=0, atol=0) for _, initial in built):
         raise CheckFailed("not every run starts from the same weights: call reglab.seed_everything(seed), "
                           "with the seed argument, right before building each network.")
 
@@ -917,14 +867,14 @@ def test_sweep_trains_with_sgd_and_the_momentum(namespace):
         return  # a network reused for every momentum loses the points of the check above
     epochs, lr = _SWEEP["epochs"], _SWEEP["lr"]
     for (net, start), momentum in zip(built, _MOMENTUMS, strict=True):
-        final = _parameters(net)
-        if _same(final, _trained_from(namespace, start, momentum, lr, epochs)):
+        final = parameter_values(net)
+        if same_tensors(final, _trained_from(namespace, start, momentum, lr, epochs)):
             continue
-        if _same(final, _trained_from(namespace, start, 0.0, lr, epochs)):
+        if same_tensors(final, _trained_from(namespace, start, 0.0, lr, epochs)):
             raise CheckFailed("momentum_sweep does not give each momentum to the SGD optimizer (momentum=...).")
-        if _same(final, _trained_from(namespace, start, momentum, 0.01, epochs)):
+        if same_tensors(final, _trained_from(namespace, start, momentum, 0.01, epochs)):
             raise CheckFailed("momentum_sweep does not use its lr argument as the SGD learning rate.")
-        if _same(final, _trained_from(namespace, start, momentum, lr, 1)):
+        if same_tensors(final, _trained_from(namespace, start, momentum, lr, 1)):
             raise CheckFailed("momentum_sweep trains for one epoch only: train for `epochs` epochs.")
         raise CheckFailed("momentum_sweep does not train each network for `epochs` epochs with train_epoch and "
                           "torch.optim.SGD(lr=lr, momentum=momentum).")
@@ -938,7 +888,7 @@ def test_sweep_measures_the_test_accuracy(namespace):
     train_loader, test_loader = _sweep_loaders()
     evaluate = answer(namespace, "evaluate")
     for (net, _), momentum in zip(built, _MOMENTUMS, strict=True):
-        accuracy = _number(result[momentum], "momentum_sweep's accuracy")
+        accuracy = require_plain_number(result[momentum], "momentum_sweep's accuracy")
         if np.isclose(accuracy, evaluate(net, test_loader)):
             continue
         if np.isclose(accuracy, evaluate(net, train_loader)):

@@ -1,18 +1,24 @@
-"""What the checks of every assignment share: finding an answer, comparing networks, catching a figure.
+"""What the checks of every assignment share: finding an answer, reading returned values, probing networks,
+optimizers and penalties, catching a figure.
 
-Randomness needs nothing here: ``run_checks`` gives every check its own seeded
-generator state, so checks see the same tensors on every run and leave the
-notebook's generator as they found it.
+
+
+
 """
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
+import numpy as np
+import torch
 from matplotlib.figure import Figure
 from torch import nn
 
 from autograder.check_runner import CheckFailed
+
+# ---------------------------------------------------------------- answers and returned values
 
 
 def answer(namespace: dict, name: str):
@@ -23,9 +29,131 @@ def answer(namespace: dict, name: str):
         raise CheckFailed(f"`{name}` is not defined: run the cell where you define it.") from None
 
 
+def as_float(value) -> float:
+    """A single number an answer gave, a tensor (detached) or not, as a float; no judgement of its type."""
+    return float(value.detach()) if torch.is_tensor(value) else float(value)
+
+
+def require_plain_number(value, who: str) -> float:
+    """A number ``who`` returned, as a float, if it is a plain number; a tensor or anything else is a failure
+    that says what to return."""
+    if torch.is_tensor(value):
+        raise CheckFailed(f"{who} returns a tensor: return a Python float (with .item()).")
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise CheckFailed(f"{who} returns {type(value).__name__}, not a number (a Python float).")
+    return float(value)
+
+
+# ---------------------------------------------------------------- networks and their parameters
+
+
+def layers_of(net: nn.Module, kind: type | tuple[type, ...]) -> list[nn.Module]:
+    """The submodules of ``net`` (itself included) of type ``kind``, in registration order."""
+    return [module for module in net.modules() if isinstance(module, kind)]
+
+
+def relu_mlp(linears: list[nn.Module], x: torch.Tensor) -> torch.Tensor:
+    """What the linear layers compute with a ReLU after each but the last: Linear, ReLU, ..., Linear."""
+    for index, layer in enumerate(linears):
+        x = layer(x)
+        if index < len(linears) - 1:
+            x = torch.relu(x)
+    return x
+
+
 def share_parameters(first: nn.Module, second: nn.Module) -> bool:
     """Whether two networks hold any parameter tensor in common (one is not a copy of the other)."""
     return not {id(parameter) for parameter in first.parameters()}.isdisjoint(map(id, second.parameters()))
+
+
+def parameter_values(net: nn.Module) -> list[torch.Tensor]:
+    """Detached copies of the parameters of ``net``: what they hold now, whatever happens to them later."""
+    return [parameter.detach().clone() for parameter in net.parameters()]
+
+
+def same_tensors(first, second, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
+    """Whether two sequences of tensors are equal in number, shapes and (within tolerance) values, pairwise."""
+    return len(first) == len(second) and all(
+        a.shape == b.shape and torch.allclose(a, b, rtol=rtol, atol=atol) for a, b in zip(first, second, strict=True))
+
+
+class LayerCall(NamedTuple):
+    """One call of a layer: the layer, a copy of its (first) input and a copy of its output."""
+
+    layer: nn.Module
+    input: torch.Tensor
+    output: torch.Tensor
+
+
+@contextlib.contextmanager
+def recorded_calls(layers: Iterable[nn.Module]):
+    """Yield a list that gets a ``LayerCall`` for every call of one of ``layers`` while the block runs, in call order.
+
+    Input and output are copied when the layer is called, so that a later in-place
+    operation (``ReLU(inplace=True)``, say) does not change what was recorded. The
+    hooks return None, so the network computes what it would without them.
+    """
+    calls: list[LayerCall] = []
+
+    def record(layer, args, output):
+        calls.append(LayerCall(layer, args[0].detach().clone(), output.detach().clone()))
+
+    hooks = [layer.register_forward_hook(record) for layer in {id(layer): layer for layer in layers}.values()]
+    try:
+        yield calls
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+# ---------------------------------------------------------------- optimizers
+
+
+def optimizer_settings(optimizer: torch.optim.Optimizer, key: str) -> set:
+    """The values of one hyperparameter over all parameter groups (None for a group without it)."""
+    return {group.get(key) for group in optimizer.param_groups}
+
+
+def require_parameters_of(optimizer: torch.optim.Optimizer, net: nn.Module, who: str) -> None:
+    """Fail unless the optimizer updates exactly the parameters of ``net``."""
+    optimized = {id(parameter) for group in optimizer.param_groups for parameter in group["params"]}
+    own = {id(parameter) for parameter in net.parameters()}
+    if optimized - own:
+        raise CheckFailed(f"{who}: the optimizer updates parameters that are not those of the network "
+                          "(is another network built for it?).")
+    if own - optimized:
+        raise CheckFailed(f"{who}: the optimizer leaves some parameters of the network out.")
+
+
+# ---------------------------------------------------------------- penalties
+
+
+def penalty_value(namespace: dict, name: str, module: nn.Module, strength: float) -> float:
+    """The value of the student's penalty ``name`` on ``module``, as a float: a tensor's entries summed, so that
+    the value is judged whatever the shape (which a check of its own judges)."""
+    penalty = answer(namespace, name)(module, strength)
+    return as_float(penalty.sum()) if torch.is_tensor(penalty) else float(penalty)
+
+
+def require_scalar_tensor(value, who: str, summed_over: str = "all parameters") -> None:
+    """Fail unless the penalty ``who`` returned is one number kept as a tensor (summed over ``summed_over``)."""
+    if not torch.is_tensor(value):
+        raise CheckFailed(f"{who} returns a plain number, not a tensor: without .item() or float() "
+                          "it stays differentiable.")
+    if value.numel() != 1:
+        raise CheckFailed(f"{who} must return one number (a scalar tensor), summed over {summed_over}.")
+
+
+def require_differentiable_scalar(value, who: str, summed_over: str = "all parameters",
+                                  parameters: str = "the parameters") -> None:
+    """Fail unless the penalty ``who`` returned is a scalar tensor that gradients flow through to ``parameters``."""
+    require_scalar_tensor(value, who, summed_over)
+    if not value.requires_grad:
+        raise CheckFailed(f"{who} is detached from {parameters} (.detach(), .data or torch.no_grad()), "
+                          "so it adds no gradient to the loss.")
+
+
+# ---------------------------------------------------------------- figures
 
 
 @contextlib.contextmanager
@@ -50,3 +178,21 @@ def drawn_figure(draw: Callable[[], object], who: str):
             plt.close(number)
         if isinstance(returned, Figure):
             plt.close(returned)
+
+
+@contextlib.contextmanager
+def answer_figure(namespace: dict, name: str, *args, **kwargs):
+    """Call the student's plotting function ``name`` with these arguments, as ``drawn_figure`` calls ``draw``."""
+    plot = answer(namespace, name)
+    with drawn_figure(lambda: plot(*args, **kwargs), name) as drawn:
+        yield drawn
+
+
+def require_returned_figure(drawn: tuple, who: str, n_axes: int, wrong_axes: str) -> None:
+    """Fail unless ``who`` returned the figure it drew (``drawn`` is what ``drawn_figure`` yields) and that figure
+    has ``n_axes`` axes; ``wrong_axes`` says what the axes should be."""
+    returned, figure = drawn
+    if not isinstance(returned, Figure):
+        raise CheckFailed(f"{who} does not return the matplotlib Figure it draws.")
+    if len(figure.axes) != n_axes:
+        raise CheckFailed(wrong_axes)

@@ -7,23 +7,32 @@ right. Failure messages name the concept that went wrong, never the probe or the
 numbers it expects.
 """
 
-import contextlib
-
 import numpy as np
 import pytest
 import torch
-from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import TensorDataset
 
 from autograder.check_runner import CheckFailed
-from autograder.checks.probes import answer, drawn_figure, share_parameters
+from autograder.checks.probes import (
+    answer,
+    answer_figure,
+    layers_of,
+    optimizer_settings,
+    parameter_values,
+    penalty_value,
+    recorded_calls,
+    relu_mlp,
+    require_differentiable_scalar,
+    require_parameters_of,
+    require_returned_figure,
+    same_tensors,
+    share_parameters,
+)
 from reglab import training
 from reglab.models import build_net
 
 # ---------------------------------------------------------------- shared helpers
-
-
 
 
 def _stop_marker(namespace):
@@ -48,7 +57,6 @@ def _fit(net, optimizer, after_epoch, epochs):
     return history, validation
 
 
-
 def _epoch_stats(epoch, validation_loss):
     """Statistics shaped like those of `fit`, whose values tell which epoch they come from."""
     return {"train loss": 2.0 - 0.1 * epoch, "validation loss": validation_loss,
@@ -70,22 +78,6 @@ def _require_plain_adam(optimizer, who):
         raise CheckFailed(f"{who}: the optimizer is {type(optimizer).__name__}, not torch.optim.Adam.")
 
 
-def _require_parameters_of(optimizer, net, who):
-    """Fail unless the optimizer updates exactly the parameters of `net`."""
-    optimized = {id(parameter) for group in optimizer.param_groups for parameter in group["params"]}
-    own = {id(parameter) for parameter in net.parameters()}
-    if optimized - own:
-        raise CheckFailed(f"{who}: the optimizer updates parameters that are not those of the network "
-                          "(is another network built for it?).")
-    if own - optimized:
-        raise CheckFailed(f"{who}: the optimizer leaves some parameters of the network out.")
-
-
-def _settings(optimizer, key):
-    """The values of one hyperparameter over all parameter groups."""
-    return {group[key] for group in optimizer.param_groups}
-
-
 @pytest.mark.grade("build_optimizer")
 def test_optimizer_is_adam(namespace):
     optimizer = answer(namespace, "build_optimizer")(build_net(), 0.01)
@@ -96,7 +88,7 @@ def test_optimizer_is_adam(namespace):
 def test_optimizer_updates_the_given_network(namespace):
     net = build_net()
     optimizer = answer(namespace, "build_optimizer")(net, 0.01)
-    _require_parameters_of(optimizer, net, "build_optimizer")
+    require_parameters_of(optimizer, net, "build_optimizer")
 
 
 @pytest.mark.grade("build_optimizer")
@@ -104,7 +96,7 @@ def test_optimizer_uses_the_weight_decay(namespace):
     build_optimizer = answer(namespace, "build_optimizer")
     for weight_decay in (0.0, 0.001, 0.1):
         optimizer = build_optimizer(build_net(), weight_decay)
-        if _settings(optimizer, "weight_decay") != {weight_decay}:
+        if optimizer_settings(optimizer, "weight_decay") != {weight_decay}:
             raise CheckFailed("build_optimizer does not give the optimizer the weight_decay argument "
                               "(the optimizer's built-in weight decay).")
 
@@ -112,31 +104,18 @@ def test_optimizer_uses_the_weight_decay(namespace):
 @pytest.mark.grade("build_optimizer")
 def test_optimizer_uses_the_learning_rate(namespace):
     build_optimizer = answer(namespace, "build_optimizer")
-    if _settings(build_optimizer(build_net(), 0.01, lr=0.003), "lr") != {0.003}:
+    if optimizer_settings(build_optimizer(build_net(), 0.01, lr=0.003), "lr") != {0.003}:
         raise CheckFailed("build_optimizer does not give the optimizer the lr argument.")
-    if _settings(build_optimizer(build_net(), 0.01), "lr") != {1e-4}:
+    if optimizer_settings(build_optimizer(build_net(), 0.01), "lr") != {1e-4}:
         raise CheckFailed("build_optimizer's default learning rate is not 1e-4.")
 
 
 # ---------------------------------------------------------------- l2_penalty
 
 
-def _penalty_value(namespace, net, weight_decay):
-    penalty = answer(namespace, "l2_penalty")(net, weight_decay)
-    return float(penalty.detach().sum()) if torch.is_tensor(penalty) else float(penalty)
-
-
 @pytest.mark.grade("l2_penalty")
 def test_penalty_is_a_differentiable_scalar(namespace):
-    penalty = answer(namespace, "l2_penalty")(nn.Linear(3, 2), 0.1)
-    if not torch.is_tensor(penalty):
-        raise CheckFailed("l2_penalty returns a plain number, not a tensor: without .item() or float() "
-                          "it stays differentiable.")
-    if penalty.numel() != 1:
-        raise CheckFailed("l2_penalty must return one number (a scalar tensor), summed over all parameters.")
-    if not penalty.requires_grad:
-        raise CheckFailed("l2_penalty is detached from the parameters (.detach(), .data or torch.no_grad()), "
-                          "so it adds no gradient to the loss.")
+    require_differentiable_scalar(answer(namespace, "l2_penalty")(nn.Linear(3, 2), 0.1), "l2_penalty")
 
 
 @pytest.mark.grade("l2_penalty")
@@ -146,7 +125,7 @@ def test_penalty_value_is_half_weight_decay_times_squares(namespace):
                         nn.Linear(4, 2, bias=False))
     squares = sum(float((parameter.detach() ** 2).sum()) for parameter in net.parameters())
     for weight_decay in (0.1, 0.02):
-        value = _penalty_value(namespace, net, weight_decay)
+        value = penalty_value(namespace, "l2_penalty", net, weight_decay)
         if np.isclose(value, weight_decay * squares, rtol=1e-5):
             raise CheckFailed("l2_penalty is twice too large: the penalty is weight_decay / 2 times the sum of "
                               "squares, so that its gradient is weight_decay · θ.")
@@ -161,7 +140,7 @@ def test_penalty_covers_the_biases(namespace):
     with torch.no_grad():
         layer.weight.zero_()
     # only whether the biases count, not how much: the value check judges the formula
-    if np.isclose(_penalty_value(namespace, layer, 0.1), 0.0, rtol=0, atol=1e-12):
+    if np.isclose(penalty_value(namespace, "l2_penalty", layer, 0.1), 0.0, rtol=0, atol=1e-12):
         raise CheckFailed("l2_penalty leaves out the biases: Adam's weight_decay acts on every parameter, "
                           "weights and biases.")
 
@@ -185,8 +164,7 @@ def test_penalty_matches_adam_weight_decay(namespace):
     for _ in range(3):  # several steps, so that Adam's moments carry the penalty's gradient too
         _step(with_penalty, nn.functional.mse_loss(penalized(x), y) + l2_penalty(penalized, weight_decay))
         _step(built_in, nn.functional.mse_loss(decayed(x), y))
-    if not all(torch.allclose(a, b, rtol=1e-5, atol=1e-6)
-               for a, b in zip(penalized.parameters(), decayed.parameters(), strict=True)):
+    if not same_tensors(parameter_values(penalized), parameter_values(decayed)):
         raise CheckFailed("Adam on loss + l2_penalty does not take the same steps as Adam with weight_decay: "
                           "the penalty's gradient must be weight_decay · θ for every parameter.")
 
@@ -253,7 +231,7 @@ def _seed_linears(net, who):
     """The three linear layers of the seed MLP, in the order the data flows through them."""
     if not isinstance(net, nn.Module):
         raise CheckFailed(f"{who} does not give a network (an nn.Module).")
-    linears = [module for module in net.modules() if isinstance(module, nn.Linear)]
+    linears = layers_of(net, nn.Linear)
     if sorted((linear.in_features, linear.out_features) for linear in linears) != sorted(_SEED_LAYERS):
         raise CheckFailed(f"{who}: the network's linear layers are not those of the seed MLP (784-128-64-10).")
     by_inputs = {linear.in_features: linear for linear in linears}
@@ -265,32 +243,16 @@ def _dropout_net(namespace, p):
     return net, _seed_linears(net, "build_net_with_dropout")
 
 
-def _seed_mlp(linears, x):
-    """What the seed MLP with these linear layers computes: the network without dropout."""
-    first, second, last = linears
-    return last(torch.relu(second(torch.relu(first(x)))))
-
-
 def _probe_training_mode(net, linears, n=200):
-    """Run `net` in training mode on random images; return them, what each linear layer received, the output."""
-    received = [None] * len(linears)
-
-    def recorder(index):
-        def hook(module, args):
-            received[index] = args[0].detach()
-
-        return hook
-
-    handles = [linear.register_forward_pre_hook(recorder(index)) for index, linear in enumerate(linears)]
-    try:
+    """Run `net` in training mode on random images; return them, what each linear layer received last (None
+    for a layer not called), the output."""
+    with recorded_calls(linears) as calls:
         net.train()
         x = torch.randn(n, 784)
         with torch.no_grad():
             output = net(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return x, received, output
+    received = {id(call.layer): call.input for call in calls}
+    return x, [received.get(id(linear)) for linear in linears], output
 
 
 def _require_dropout_after(linears, received, layer, p, who):
@@ -342,7 +304,7 @@ def test_dropout_net_is_the_seed_mlp_in_eval_mode(namespace):
     net.eval()
     x = torch.randn(20, 784)
     with torch.no_grad():
-        first, second, without_dropout = net(x), net(x), _seed_mlp(linears, x)
+        first, second, without_dropout = net(x), net(x), relu_mlp(linears, x)
     if not torch.equal(first, second):
         raise CheckFailed("dropout is still active in eval mode: outputs differ between calls "
                           "(nn.Dropout, or functional dropout with training=self.training, turns it off).")
@@ -448,18 +410,18 @@ def test_setup_builds_a_new_network(namespace):
 def test_setup_optimizer_is_adam_over_the_net(namespace):
     net, optimizer = _setup(namespace, 0.3)
     _require_plain_adam(optimizer, "dropout_experiment_setup")
-    _require_parameters_of(optimizer, net, "dropout_experiment_setup")
+    require_parameters_of(optimizer, net, "dropout_experiment_setup")
 
 
 @pytest.mark.grade("dropout_experiment")
 def test_setup_optimizer_settings(namespace):
     _, optimizer = _setup(namespace, 0.3, lr=0.003)
-    if _settings(optimizer, "lr") != {0.003}:
+    if optimizer_settings(optimizer, "lr") != {0.003}:
         raise CheckFailed("dropout_experiment_setup does not give the optimizer the lr argument.")
-    if _settings(optimizer, "weight_decay") != {0}:
+    if optimizer_settings(optimizer, "weight_decay") != {0}:
         raise CheckFailed("dropout_experiment_setup's optimizer uses weight decay: this experiment isolates dropout.")
     _, optimizer = _setup(namespace, 0.3)
-    if _settings(optimizer, "lr") != {1e-4}:
+    if optimizer_settings(optimizer, "lr") != {1e-4}:
         raise CheckFailed("dropout_experiment_setup's default learning rate is not 1e-4.")
 
 
@@ -480,13 +442,9 @@ def _fake_histories(n_epochs=4):
             for run in range(len(_VALUES))]
 
 
-@contextlib.contextmanager
 def _learning_curve(namespace, xscale="linear"):
-    """Call plot_learning_curve on fake histories; yield what it returned and its figure; close what it opened."""
-    plot_learning_curve = answer(namespace, "plot_learning_curve")
-    with drawn_figure(lambda: plot_learning_curve(_fake_histories(), list(_VALUES), _XLABEL, xscale=xscale),
-                      "plot_learning_curve") as drawn:
-        yield drawn
+    """plot_learning_curve on fake histories, as a context that yields what it returned and its figure."""
+    return answer_figure(namespace, "plot_learning_curve", _fake_histories(), list(_VALUES), _XLABEL, xscale=xscale)
 
 
 def _series(axes):
@@ -521,11 +479,9 @@ def _require_curve(figure, stat):
 
 @pytest.mark.grade("plot_learning_curve")
 def test_plot_returns_a_figure_with_two_axes(namespace):
-    with _learning_curve(namespace) as (returned, figure):
-        if not isinstance(returned, Figure):
-            raise CheckFailed("plot_learning_curve does not return the matplotlib Figure it draws.")
-        if len(figure.axes) != 2:
-            raise CheckFailed("the learning curve figure needs two axes: one for the loss, one for the accuracy.")
+    with _learning_curve(namespace) as drawn:
+        require_returned_figure(drawn, "plot_learning_curve", 2,
+                                "the learning curve figure needs two axes: one for the loss, one for the accuracy.")
 
 
 @pytest.mark.grade("plot_learning_curve")
@@ -761,13 +717,13 @@ def test_stopper_returns_stop_or_none(namespace):
         if decisions[-1] is not stop:
             raise CheckFailed("EarlyStopper never returns Stop.")
         return
-    answer = others[0]
-    if isinstance(answer, str):
-        raise CheckFailed(f"EarlyStopper returns the string {answer!r}: return the Stop marker, "
+    returned = others[0]
+    if isinstance(returned, str):
+        raise CheckFailed(f"EarlyStopper returns the string {returned!r}: return the Stop marker, "
                           "which fit compares with `is`.")
-    if answer is False:
+    if returned is False:
         raise CheckFailed("EarlyStopper returns False while training should go on: return None.")
-    raise CheckFailed(f"EarlyStopper returns {answer!r} to stop training: return the Stop marker.")
+    raise CheckFailed(f"EarlyStopper returns {returned!r} to stop training: return the Stop marker.")
 
 
 @pytest.mark.grade("EarlyStopper")
