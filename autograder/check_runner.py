@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import math
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ class CheckFailed(AssertionError):
 class CheckResult:
     grade_id: str
     fraction: float  # of the item's points, in [0, 1]
-    passed: list[str] = field(default_factory=list)  # names of the checks (test functions) that passed
+    passed: list[str] = field(default_factory=list)  # names of the checks (pytest test items) that passed
     messages: list[str] = field(default_factory=list)  # one per failed check, for the student
     not_attempted: bool = False  # every check that failed met the answer's stub (NotImplementedError)
 
@@ -71,9 +72,9 @@ class Session:
 
     @property
     def names(self) -> dict[str, list[str]]:
-        """The names of the checks (test functions, one per parametrized table), by grade_id, in order."""
-        return {grade_id: list(dict.fromkeys(item.originalname for item in items))
-                for grade_id, items in self.items.items()}
+        """The names of the checks by grade_id, in order: one per test, and one per row of a parametrized
+        table (``test_stopper_decides[uses_the_patience]``), each with its own weight, as pytest counts them."""
+        return {grade_id: [item.name for item in items] for grade_id, items in self.items.items()}
 
     def run(self, grade_id: str) -> CheckResult:
         """Run every check of one item. A BaseException that is no pytest outcome (the grader's time limit)
@@ -83,14 +84,14 @@ class Session:
             raise KeyError(f"no hidden checks for {grade_id}")
         self._outcomes = {}
         for index, item in enumerate(items):
-            self._outcomes.setdefault(item.originalname, _Check(item.originalname, check_plugin.grade_of(item)[1]))
+            self._outcomes[item.name] = _Check(item.name, check_plugin.grade_of(item)[1])
             following = items[index + 1] if index + 1 < len(items) else None
             try:
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
             except BaseException:
                 item.session._setupstate.teardown_exact(None)
                 raise
-            stop = next((error for error in self._outcomes[item.originalname].failures
+            stop = next((error for error in self._outcomes[item.name].failures
                          if not isinstance(error, (Exception, *PYTEST_OUTCOMES))), None)
             if stop is not None:
                 item.session._setupstate.teardown_exact(None)
@@ -98,7 +99,7 @@ class Session:
         return _result(grade_id, list(self._outcomes.values()))
 
     def record(self, item: pytest.Item, call: pytest.CallInfo) -> None:
-        check = self._outcomes.get(item.originalname)
+        check = self._outcomes.get(item.name)
         if check is None or call.excinfo is None:
             return
         if isinstance(call.excinfo.value, pytest.skip.Exception):
@@ -131,7 +132,8 @@ def _result(grade_id: str, checks: list[_Check]) -> CheckResult:
 
 def _message(grade_id: str, name: str, error: BaseException) -> str:
     """What the student reads about one failed check: its author's words, never its code."""
-    what = name.removeprefix("test_").replace("_", " ")
+    # "test_stopper_decides[uses_the_patience]" reads "stopper decides (uses the patience)"
+    what = re.sub(r"\[(.*)\]$", r" (\1)", name.removeprefix("test_")).replace("_", " ")
     if isinstance(error, NotImplementedError):
         return f"{grade_id}: not attempted (the answer still raises NotImplementedError)."
     if isinstance(error, AssertionError | pytest.fail.Exception):

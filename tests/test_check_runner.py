@@ -48,6 +48,12 @@ def test_table_is_callable(namespace):
         raise CheckFailed("table is not a function")
 
 
+@pytest.mark.grade("rows")
+@pytest.mark.parametrize("row", ["a_row", "b_row"])
+def test_row(namespace, row):
+    assert namespace["row_ok"](row)
+
+
 @pytest.mark.grade("random")
 def test_seeded(namespace):
     namespace["drawn"].append(float(torch.rand(1)))
@@ -99,11 +105,17 @@ def test_assert_with_a_message_says_its_message(probe):
     assert result.passed == ["test_answer_is_large"]
 
 
-def test_a_parametrized_table_is_one_check_that_fails_on_any_row(probe):
+def test_each_row_of_a_parametrized_table_is_a_check(probe):
+    """As pytest counts them: a row is a test item with the function's weight."""
     result = graded(probe, "table", table=lambda x: x * x if x < 3 else 0)
-    assert result.passed == ["test_table_is_callable"]
-    assert result.fraction == pytest.approx(2 / 3)
+    assert result.passed == ["test_table[1]", "test_table[2]", "test_table_is_callable"]
+    assert result.fraction == pytest.approx(4 / 5)
     assert result.messages == ["table does not square 3"]
+
+
+def test_a_bare_assert_in_a_row_names_the_row(probe):
+    result = graded(probe, "rows", row_ok=lambda row: row != "b_row")
+    assert result.messages == ["rows does not behave as required (the hidden check of row (b row) failed)."]
 
 
 def test_stub_is_not_attempted_and_crash_says_where(probe):

@@ -127,34 +127,24 @@ def _require_gradient_on_the_layer_only(namespace, name):
                               "): every weight and bias of the layer must be penalised.")
 
 
-@pytest.mark.grade("l1_penalty")
-def test_l1_penalty_is_a_differentiable_scalar(namespace):
-    _require_differentiable_layer_penalty(namespace, "l1_penalty")
+def _penalties(weight=1):
+    """The two penalty items as rows of one table: the same claim, each row graded on its own item."""
+    return [pytest.param(name, marks=pytest.mark.grade(name, weight=weight), id=name) for name in _TERMS]
 
 
-@pytest.mark.grade("l1_penalty", weight=2)
-def test_l1_penalty_is_strength_times_sum_of_absolute_values(namespace):
-    _require_value(namespace, "l1_penalty")
+@pytest.mark.parametrize("name", _penalties())
+def test_penalty_is_a_differentiable_scalar(namespace, name):
+    _require_differentiable_layer_penalty(namespace, name)
 
 
-@pytest.mark.grade("l1_penalty")
-def test_l1_penalty_gradient_reaches_the_layer_only(namespace):
-    _require_gradient_on_the_layer_only(namespace, "l1_penalty")
+@pytest.mark.parametrize("name", _penalties(weight=2))
+def test_penalty_value_follows_its_formula(namespace, name):
+    _require_value(namespace, name)
 
 
-@pytest.mark.grade("l2_penalty")
-def test_l2_penalty_is_a_differentiable_scalar(namespace):
-    _require_differentiable_layer_penalty(namespace, "l2_penalty")
-
-
-@pytest.mark.grade("l2_penalty", weight=2)
-def test_l2_penalty_is_half_strength_times_sum_of_squares(namespace):
-    _require_value(namespace, "l2_penalty")
-
-
-@pytest.mark.grade("l2_penalty")
-def test_l2_penalty_gradient_reaches_the_layer_only(namespace):
-    _require_gradient_on_the_layer_only(namespace, "l2_penalty")
+@pytest.mark.parametrize("name", _penalties())
+def test_penalty_gradient_reaches_the_layer_only(namespace, name):
+    _require_gradient_on_the_layer_only(namespace, name)
 
 
 # ---------------------------------------------------------------- train_epoch

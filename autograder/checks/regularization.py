@@ -688,23 +688,14 @@ def _require_stops(namespace, cases):
 
 
 @pytest.mark.grade("EarlyStopper")
-def test_stopper_stops_when_the_loss_stops_improving(namespace):
-    _require_stops(namespace, _STOPS_WITHOUT_IMPROVEMENT)
-
-
-@pytest.mark.grade("EarlyStopper")
-def test_stopper_compares_with_the_best_loss(namespace):
-    _require_stops(namespace, _COUNTS_FROM_THE_BEST)
-
-
-@pytest.mark.grade("EarlyStopper")
-def test_stopper_keeps_going_while_improving(namespace):
-    _require_stops(namespace, _KEEPS_GOING)
-
-
-@pytest.mark.grade("EarlyStopper")
-def test_stopper_uses_the_patience(namespace):
-    _require_stops(namespace, _USES_PATIENCE)
+@pytest.mark.parametrize("cases", [
+    pytest.param(_STOPS_WITHOUT_IMPROVEMENT, id="stops_when_the_loss_stops_improving"),
+    pytest.param(_COUNTS_FROM_THE_BEST, id="compares_with_the_best_loss"),
+    pytest.param(_KEEPS_GOING, id="keeps_going_while_improving"),
+    pytest.param(_USES_PATIENCE, id="uses_the_patience"),
+])
+def test_stopper_decides(namespace, cases):
+    _require_stops(namespace, cases)
 
 
 @pytest.mark.grade("EarlyStopper")

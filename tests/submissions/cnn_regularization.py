@@ -173,7 +173,8 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ flatten_size
     "conv-width-pads-one-side": wrong(
         "flatten_size", "padding",
-        fails="test_conv_width_counts_the_padding_on_both_sides test_conv_width_divides_by_the_stride_and_rounds_down",
+        fails="test_conv_width_counts_the_padding_on_both_sides "
+              "test_conv_width_divides_by_the_stride_and_rounds_down",
         source=_WIDTHS,
         replace={"2 * padding": "padding"}),
     "conv-width-ignores-the-stride": wrong(

@@ -59,41 +59,44 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ l1_penalty
     "l1-weight-only": wrong(
         "l1_penalty", "bias",
-        fails="test_l1_penalty_gradient_reaches_the_layer_only "
-              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_penalty_gradient_reaches_the_layer_only[l1_penalty] "
+              "test_penalty_value_follows_its_formula[l1_penalty]",
         replace={_L1: "strength * layer.weight.abs().sum()"}),
     "l1-strength-on-weight-term-only": wrong(
         "l1_penalty", "strength",
-        fails="test_l1_penalty_gradient_reaches_the_layer_only "
-              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_penalty_gradient_reaches_the_layer_only[l1_penalty] "
+              "test_penalty_value_follows_its_formula[l1_penalty]",
         replace={_L1: "strength * layer.weight.abs().sum() + layer.bias.abs().sum()"}),
     "l1-squares-the-parameters": wrong(
         "l1_penalty", "absolute values",
-        fails="test_l1_penalty_gradient_reaches_the_layer_only "
-              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_penalty_gradient_reaches_the_layer_only[l1_penalty] "
+              "test_penalty_value_follows_its_formula[l1_penalty]",
         replace={_L1: "strength * sum((p ** 2).sum() for p in layer.parameters())"}),
     "l1-matrix-norm": wrong(
         "l1_penalty", "absolute values",
-        fails="test_l1_penalty_gradient_reaches_the_layer_only "
-              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_penalty_gradient_reaches_the_layer_only[l1_penalty] "
+              "test_penalty_value_follows_its_formula[l1_penalty]",
         replace={_L1: "strength * (torch.linalg.norm(layer.weight, ord=1) + torch.linalg.norm(layer.bias, ord=1))"}),
     "l1-mean-not-sum": wrong(
         "l1_penalty", "mean",
-        fails="test_l1_penalty_gradient_reaches_the_layer_only "
-              "test_l1_penalty_is_strength_times_sum_of_absolute_values",
+        fails="test_penalty_gradient_reaches_the_layer_only[l1_penalty] "
+              "test_penalty_value_follows_its_formula[l1_penalty]",
         replace={_L1: "strength * torch.cat([p.abs().flatten() for p in layer.parameters()]).mean()"}),
     # ------------------------------------------------------------ l2_penalty
     "l2-without-a-half": wrong(
         "l2_penalty", "½",
-        fails="test_l2_penalty_gradient_reaches_the_layer_only test_l2_penalty_is_half_strength_times_sum_of_squares",
+        fails="test_penalty_gradient_reaches_the_layer_only[l2_penalty] "
+              "test_penalty_value_follows_its_formula[l2_penalty]",
         replace={_L2: "strength * sum((p ** 2).sum() for p in layer.parameters())"}),
     "l2-norm-not-squared": wrong(
         "l2_penalty", "square",
-        fails="test_l2_penalty_gradient_reaches_the_layer_only test_l2_penalty_is_half_strength_times_sum_of_squares",
+        fails="test_penalty_gradient_reaches_the_layer_only[l2_penalty] "
+              "test_penalty_value_follows_its_formula[l2_penalty]",
         replace={_L2: "strength * (layer.weight.norm() + layer.bias.norm())"}),
     "l2-weight-only": wrong(
         "l2_penalty", "bias",
-        fails="test_l2_penalty_gradient_reaches_the_layer_only test_l2_penalty_is_half_strength_times_sum_of_squares",
+        fails="test_penalty_gradient_reaches_the_layer_only[l2_penalty] "
+              "test_penalty_value_follows_its_formula[l2_penalty]",
         replace={_L2: "strength / 2 * (layer.weight ** 2).sum()"}),
     # ------------------------------------------------------------ train_epoch
     "epoch-without-zero-grad": wrong(
@@ -402,11 +405,13 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         replace={".abs()": ""}),
     "l1-detached": wrong(
         "l1_penalty", "detached",
-        fails="test_l1_penalty_gradient_reaches_the_layer_only test_l1_penalty_is_a_differentiable_scalar",
+        fails="test_penalty_gradient_reaches_the_layer_only[l1_penalty] "
+              "test_penalty_is_a_differentiable_scalar[l1_penalty]",
         replace={_L1: "strength * sum(p.detach().abs().sum() for p in layer.parameters())"}),
     "l2-as-a-number": wrong(
         "l2_penalty", "plain number",
-        fails="test_l2_penalty_gradient_reaches_the_layer_only test_l2_penalty_is_a_differentiable_scalar",
+        fails="test_penalty_gradient_reaches_the_layer_only[l2_penalty] "
+              "test_penalty_is_a_differentiable_scalar[l2_penalty]",
         replace={_L2: "strength / 2 * sum((p ** 2).sum().item() for p in layer.parameters())"}),
     "epoch-returns-a-tensor": wrong(
         "train_epoch", "tensor", fails="test_epoch_returns_the_mean_minibatch_loss",

@@ -358,23 +358,24 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ EarlyStopper
     "stopper-counts-ties-as-improvement": wrong(
         "EarlyStopper", "never returns Stop",
-        fails="test_stopper_stops_when_the_loss_stops_improving test_stopper_compares_with_the_best_loss "
-              "test_stopper_uses_the_patience test_stopper_stops_fit",
+        fails="test_stopper_decides[stops_when_the_loss_stops_improving] "
+              "test_stopper_decides[compares_with_the_best_loss] test_stopper_decides[uses_the_patience] "
+              "test_stopper_stops_fit",
         source=_STOPPER,
         replace={
             "if epoch_stats['validation loss'] < self.best_loss:":
                 "if epoch_stats['validation loss'] <= self.best_loss:",
         }),
     "stopper-counter-never-reset": wrong(
-        "EarlyStopper", "improves", fails="test_stopper_compares_with_the_best_loss "
-                                          "test_stopper_keeps_going_while_improving",
+        "EarlyStopper", "improves", fails="test_stopper_decides[compares_with_the_best_loss] "
+                                          "test_stopper_decides[keeps_going_while_improving]",
         source=_STOPPER,
         replace={"            self.bad_epochs = 0\n": ""}),
     "stopper-state-on-the-class": wrong(
         "EarlyStopper", "not on the class",
-        fails="test_stopper_stops_when_the_loss_stops_improving test_stopper_compares_with_the_best_loss "
-              "test_stopper_keeps_going_while_improving test_stopper_uses_the_patience "
-              "test_stopper_state_is_per_instance test_stopper_stops_fit",
+        fails="test_stopper_decides[stops_when_the_loss_stops_improving] "
+              "test_stopper_decides[compares_with_the_best_loss] test_stopper_decides[keeps_going_while_improving] "
+              "test_stopper_decides[uses_the_patience] test_stopper_state_is_per_instance test_stopper_stops_fit",
         source="""
         class EarlyStopper:
             losses = []  # the validation loss of every epoch so far
@@ -513,8 +514,8 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
     "setup-returns-optimizer-first": wrong(
         "dropout_experiment", "order",
         fails="test_setup_returns_net_and_optimizer test_setup_net_is_build_net_with_dropout_of_p "
-              "test_setup_builds_a_new_network "
-              "test_setup_optimizer_is_adam_over_the_net test_setup_optimizer_settings",
+              "test_setup_builds_a_new_network test_setup_optimizer_is_adam_over_the_net "
+              "test_setup_optimizer_settings",
         source="""
         def dropout_experiment_setup(p, lr=1e-4):
             net = build_net_with_dropout(p)
@@ -569,12 +570,13 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ EarlyStopper: the visible checks stop these
     "stopper-stops-one-epoch-late": wrong(
         "EarlyStopper", "too late",
-        fails="test_stopper_stops_when_the_loss_stops_improving test_stopper_compares_with_the_best_loss "
-              "test_stopper_uses_the_patience test_stopper_stops_fit",
+        fails="test_stopper_decides[stops_when_the_loss_stops_improving] "
+              "test_stopper_decides[compares_with_the_best_loss] test_stopper_decides[uses_the_patience] "
+              "test_stopper_stops_fit",
         source=_STOPPER,
         replace={"if self.bad_epochs >= self.patience:": "if self.bad_epochs > self.patience:"}),
     "stopper-patience-fixed-at-5": wrong(
-        "EarlyStopper", "patience", fails="test_stopper_uses_the_patience test_stopper_stops_fit",
+        "EarlyStopper", "patience", fails="test_stopper_decides[uses_the_patience] test_stopper_stops_fit",
         source=_STOPPER,
         replace={
             "        self.patience = patience\n": "",
@@ -582,8 +584,9 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         }),
     "stopper-returns-a-string": wrong(
         "EarlyStopper", "Stop marker",
-        fails="test_stopper_stops_when_the_loss_stops_improving test_stopper_compares_with_the_best_loss "
-              "test_stopper_uses_the_patience test_stopper_returns_stop_or_none test_stopper_stops_fit",
+        fails="test_stopper_decides[stops_when_the_loss_stops_improving] "
+              "test_stopper_decides[compares_with_the_best_loss] test_stopper_decides[uses_the_patience] "
+              "test_stopper_returns_stop_or_none test_stopper_stops_fit",
         source=_STOPPER,
         replace={"return Stop": "return 'stop'"}),
     "stopper-returns-false-to-go-on": wrong(
@@ -595,8 +598,8 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 "return Stop if self.bad_epochs >= self.patience else False",
         }),
     "stopper-compares-with-the-previous-epoch": wrong(
-        "EarlyStopper", "best", fails="test_stopper_stops_when_the_loss_stops_improving "
-                                      "test_stopper_compares_with_the_best_loss",
+        "EarlyStopper", "best", fails="test_stopper_decides[stops_when_the_loss_stops_improving] "
+                                      "test_stopper_decides[compares_with_the_best_loss]",
         source="""
         class EarlyStopper:
             def __init__(self, patience=5):
