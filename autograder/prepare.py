@@ -169,3 +169,20 @@ def _attempted(program: Program, grade_id: str, released: dict) -> bool:
     answer = next((cell for cell in program.cells if cell.name == answer_id), None)
     stub = released[answer_id].source.strip() if answer_id in released else ""
     return answer is not None and answer.source.strip() not in ("", stub)
+
+
+def run_in_process(path: Path, assignment: str) -> tuple[dict, list[str]]:
+    """Run a notebook as the grader runs it, but in this process and without a sandbox: for the instructor's
+    own tools (``pytest autograder/checks``, the benchmarks), never for students' work. Returns the namespace
+    and a line for each cell that raised (a broken cell costs what depends on it, as in the grader)."""
+    from autograder import notebook_shell  # IPython, only where a notebook runs here
+
+    program = build_program(read_submission(path), assignment, template(assignment))
+    shell = notebook_shell.shell()
+    errors = []
+    for cell in program.cells:
+        result = shell.run_cell(cell.source, store_history=False, silent=True)
+        error = result.error_before_exec or result.error_in_exec
+        if error is not None:
+            errors.append(f"{path.name}, {cell.name}: {type(error).__name__}: {error}")
+    return shell.user_ns, errors

@@ -8,10 +8,14 @@ what it is compared with:
   ``python -c "import torch, torchvision"``) and against ``nbgrader autograde``
   of the same submission;
 - throughput: ``--submissions`` copies with 1 and with 2 workers, the speed-up,
-  and the peak memory (resident set) of the largest worker process.
+  and the peak memory (resident set) of the largest worker process;
+- hidden checks: every item's checks of each assignment against its solution, in
+  this process (one pytest run, as the worker runs them), against one pytest run
+  that only collects them: what running the checks costs over pytest itself.
 """
 
 import argparse
+import functools
 import resource
 import shutil
 import statistics
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from nbgrader.converters import Autograde
 
-from autograder import build, course, grade, nbgrader_grading
+from autograder import build, check_runner, course, grade, nbgrader_grading, prepare
 from autograder.course import ROOT
 from bench import results as results_file
 
@@ -77,6 +81,23 @@ def batch_seconds(n: int, workers: int, folder: Path) -> float:
     return seconds
 
 
+def _run_every_check(checks: check_runner.Session) -> None:
+    for grade_id in checks.items:
+        checks.run(grade_id)
+
+
+def checks_seconds(repeats: int) -> dict[str, float]:
+    """Per assignment: all hidden checks against the solution, and a pytest run that only collects them."""
+    measured = {}
+    for assignment in course.assignments():
+        namespace, _ = prepare.run_in_process(course.solution_notebook(assignment), assignment)
+        run_all = functools.partial(check_runner.run_session, assignment, namespace, _run_every_check)
+        measured[f"checks_{assignment}_s"] = round(_median_seconds(run_all, repeats), 3)
+        collect = functools.partial(check_runner.check_names, assignment)
+        measured[f"collect_only_{assignment}_s"] = round(_median_seconds(collect, repeats), 3)
+    return measured
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.grading", description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=100)
@@ -101,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "two_workers_per_min": round(args.submissions / two * 60, 1),
         "speedup_two_workers": round(one / two, 2),
         "peak_worker_rss_mib": round(peak_mib),
+        **checks_seconds(args.repeats),
     }
     print(results_file.write(results, args.out, "grading"))
     return 0

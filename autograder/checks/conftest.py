@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import check_plugin, course, notebook_shell, prepare
+from autograder import check_plugin, course, prepare
 from autograder.check_plugin import own_random_state  # noqa: F401 (a fixture: pytest finds it by name here)
 
 
@@ -66,11 +66,7 @@ def namespace(request: pytest.FixtureRequest) -> dict:
     """The notebook's namespace after its cells ran, once per assignment module."""
     assignment = request.module.__name__.rsplit(".", 1)[-1]
     path = request.config.getoption("--notebook") or course.solution_notebook(assignment)
-    program = prepare.build_program(prepare.read_submission(path), assignment, prepare.template(assignment))
-    shell = notebook_shell.shell()
-    for cell in program.cells:
-        result = shell.run_cell(cell.source, store_history=False, silent=True)
-        error = result.error_before_exec or result.error_in_exec
-        if error is not None:  # as in the grader: a broken cell costs what depends on it, not the whole run
-            print(f"{path.name}, {cell.name}: {type(error).__name__}: {error}")
-    return shell.user_ns
+    namespace, errors = prepare.run_in_process(path, assignment)
+    for error in errors:  # pytest shows them with the report of the first check that uses this notebook
+        print(error)
+    return namespace
