@@ -27,10 +27,12 @@ from autograder.checks.probes import (
     parameter_values,
     penalty_value,
     recorded_calls,
+    reference_sgd_epoch,
     relu_mlp,
     require_differentiable_scalar,
     require_plain_number,
     require_returned_figure,
+    require_trained_parameters,
     same_tensors,
     share_parameters,
 )
@@ -166,23 +168,6 @@ def _probe_penalty(net):
     return 0.05 * (net[2].weight.abs().sum() + net[2].bias.abs().sum())
 
 
-def _reference_epoch(net, loader, lr, penalty=None, zero_grad=True):
-    """One epoch of SGD on cross-entropy (+ penalty); the minibatch losses."""
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
-    net.train()
-    losses = []
-    for images, labels in loader:
-        if zero_grad:
-            optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(net(images), labels)
-        if penalty is not None:
-            loss = loss + penalty(net)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
-
-
 def _student_epoch(namespace, net, loader, lr, penalty=None):
     train_epoch = answer(namespace, "train_epoch")
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
@@ -192,8 +177,9 @@ def _student_epoch(namespace, net, loader, lr, penalty=None):
 
 
 def _trained(net, penalty=None, zero_grad=True):
+    """The parameters of a copy of ``net`` after one reference epoch of SGD (see reference_sgd_epoch)."""
     reference = copy.deepcopy(net)
-    _reference_epoch(reference, _epoch_loader(), _LR, penalty, zero_grad)
+    reference_sgd_epoch(reference, _epoch_loader(), _LR, penalty, zero_grad)
     return parameter_values(reference)
 
 
@@ -202,13 +188,13 @@ def test_epoch_takes_one_sgd_step_per_minibatch(namespace):
     net = _small_net()
     student = copy.deepcopy(net)
     _student_epoch(namespace, student, _epoch_loader(), _LR)
-    if same_tensors(parameter_values(student), _trained(net)):
-        return
-    if same_tensors(parameter_values(student), _trained(net, zero_grad=False)):
-        raise CheckFailed("train_epoch lets the gradients accumulate from minibatch to minibatch: reset them "
-                          "(optimizer.zero_grad()) before every backward pass.")
-    raise CheckFailed("train_epoch does not take one optimizer step per minibatch on the cross-entropy loss of "
-                      "net(images) (without a penalty, the result differs from plain SGD).")
+    require_trained_parameters(
+        student, _trained(net),
+        "train_epoch does not take one optimizer step per minibatch on the cross-entropy loss of net(images) "
+        "(without a penalty, the result differs from plain SGD).",
+        known_mistakes=[(_trained(net, zero_grad=False), (
+            "train_epoch lets the gradients accumulate from minibatch to minibatch: reset them "
+            "(optimizer.zero_grad()) before every backward pass."))])
 
 
 @pytest.mark.grade("train_epoch", weight=2)
@@ -216,24 +202,24 @@ def test_epoch_adds_the_penalty_to_the_loss(namespace):
     net = _small_net()
     student = copy.deepcopy(net)
     _student_epoch(namespace, student, _epoch_loader(), _LR, penalty=_probe_penalty)
-    if same_tensors(parameter_values(student), _trained(net, _probe_penalty)):
-        return
-    if same_tensors(parameter_values(student), _trained(net)):
-        raise CheckFailed("the penalty's gradient never reaches the parameters: add penalty(net), as a tensor "
-                          "(not .item()), to the loss before loss.backward().")
-    raise CheckFailed("with a penalty, train_epoch does not take the SGD steps of cross-entropy + penalty(net) "
-                      "on every minibatch.")
+    require_trained_parameters(
+        student, _trained(net, _probe_penalty),
+        "with a penalty, train_epoch does not take the SGD steps of cross-entropy + penalty(net) on every minibatch.",
+        known_mistakes=[(_trained(net), (
+            "the penalty's gradient never reaches the parameters: add penalty(net), as a tensor "
+            "(not .item()), to the loss before loss.backward()."))])
 
 
 @pytest.mark.grade("train_epoch")
 def test_epoch_returns_the_mean_minibatch_loss(namespace):
     net = _small_net()
     # a zero learning rate keeps the network fixed, so every minibatch loss is known however the steps are taken
-    losses = _reference_epoch(copy.deepcopy(net), _epoch_loader(), 0.0, _probe_penalty)
+    reference = reference_sgd_epoch(copy.deepcopy(net), _epoch_loader(), 0.0, _probe_penalty)
+    losses = [minibatch.loss for minibatch in reference]
     penalty = float(_probe_penalty(net))
     returned = require_plain_number(_student_epoch(namespace, net, _epoch_loader(), 0.0, penalty=_probe_penalty),
                                     "train_epoch")
-    sizes = [len(labels) for _, labels in _epoch_loader()]
+    sizes = [minibatch.size for minibatch in reference]
     means = (np.mean(losses), np.average(losses, weights=sizes))  # per minibatch, or per image: both accepted
     if any(np.isclose(returned, mean, rtol=1e-4) for mean in means):
         return

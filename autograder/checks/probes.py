@@ -1,5 +1,5 @@
 """What the checks of every assignment share: finding an answer, reading returned values, probing networks,
-optimizers and penalties, catching a figure.
+optimizers, training epochs and penalties, catching a figure.
 
 Randomness needs nothing here: the ``own_random_state`` fixture (``autograder.check_plugin``) gives every
 check its own seeded generator state, so checks see the same tensors on every run and leave the notebook's
@@ -123,6 +123,56 @@ def require_parameters_of(optimizer: torch.optim.Optimizer, net: nn.Module, who:
                           "(is another network built for it?).")
     if own - optimized:
         raise CheckFailed(f"{who}: the optimizer leaves some parameters of the network out.")
+
+
+# ---------------------------------------------------------------- training epochs
+
+
+class Minibatch(NamedTuple):
+    """What one minibatch of a reference epoch gave, measured before its optimizer step."""
+
+    size: int  # samples in the minibatch
+    cross_entropy: float  # the mean cross-entropy of the minibatch alone
+    loss: float  # what was back-propagated: the cross-entropy, plus the penalty if there is one
+    correct: int  # samples the network classified correctly
+
+
+def reference_sgd_epoch(net: nn.Module, loader, lr: float, penalty: Callable[[nn.Module], torch.Tensor] | None = None,
+                        zero_grad: bool = True) -> list[Minibatch]:
+    """Train ``net`` (in train mode) for one epoch of plain SGD with learning rate ``lr``, one step per minibatch
+    on its cross-entropy plus ``penalty(net)`` if given; ``zero_grad=False`` lets the gradients accumulate, as a
+    forgotten ``optimizer.zero_grad()`` does. A ``Minibatch`` per minibatch, in order."""
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    net.train()
+    minibatches = []
+    for x, y in loader:
+        if zero_grad:
+            optimizer.zero_grad()
+        output = net(x)
+        cross_entropy = nn.functional.cross_entropy(output, y)
+        loss = cross_entropy if penalty is None else cross_entropy + penalty(net)
+        loss.backward()
+        optimizer.step()
+        correct = (output.argmax(dim=1) == y).sum().item()
+        minibatches.append(Minibatch(len(y), cross_entropy.item(), loss.item(), correct))
+    return minibatches
+
+
+def require_trained_parameters(net: nn.Module, expected: list[torch.Tensor], message: str,
+                               known_mistakes: Iterable[tuple[list[torch.Tensor], str]] = (),
+                               atol: float = 1e-6) -> None:
+    """Fail unless the parameters of ``net`` hold the ``expected`` values (a reference's, after training).
+
+    ``known_mistakes`` pairs the values a known mistake would have given with what
+    to say about it: the failure says the first that the parameters hold, else ``message``.
+    """
+    trained = parameter_values(net)
+    if same_tensors(trained, expected, atol=atol):
+        return
+    for values, mistake in known_mistakes:
+        if same_tensors(trained, values, atol=atol):
+            raise CheckFailed(mistake)
+    raise CheckFailed(message)
 
 
 # ---------------------------------------------------------------- penalties

@@ -255,12 +255,16 @@ def _probe_training_mode(net, linears, n=200):
     return x, [received.get(id(linear)) for linear in linears], output
 
 
-def _require_dropout_after(linears, received, layer, p, who):
-    """Fail unless the input of linear layer `layer + 1` is ReLU(output of `layer`) after dropout of rate `p`.
+def _require_dropout_after(namespace, layer, p):
+    """Fail unless, in build_net_with_dropout(p) in training mode, the input of linear layer `layer + 1` is
+    ReLU(output of `layer`) after dropout of rate `p`.
 
     Dropout before or after the ReLU gives the same input, since ReLU(m·z) = m·ReLU(z)
     for a mask m >= 0, so both placements pass.
     """
+    who = "build_net_with_dropout"
+    net, linears = _dropout_net(namespace, p)
+    _, received, _ = _probe_training_mode(net, linears)
     with torch.no_grad():
         undropped = torch.relu(linears[layer](received[layer]))
     got = received[layer + 1]
@@ -331,16 +335,12 @@ def test_dropout_net_is_random_in_training_mode(namespace):
 
 @pytest.mark.grade("build_net_with_dropout")
 def test_dropout_after_the_first_linear_layer(namespace):
-    net, linears = _dropout_net(namespace, 0.3)
-    _, received, _ = _probe_training_mode(net, linears)
-    _require_dropout_after(linears, received, 0, 0.3, "build_net_with_dropout")
+    _require_dropout_after(namespace, 0, 0.3)
 
 
 @pytest.mark.grade("build_net_with_dropout")
 def test_dropout_after_the_second_linear_layer(namespace):
-    net, linears = _dropout_net(namespace, 0.3)
-    _, received, _ = _probe_training_mode(net, linears)
-    _require_dropout_after(linears, received, 1, 0.3, "build_net_with_dropout")
+    _require_dropout_after(namespace, 1, 0.3)
 
 
 @pytest.mark.grade("build_net_with_dropout")
