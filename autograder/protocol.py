@@ -57,22 +57,30 @@ class Job:
 
 @dataclass(frozen=True)
 class CellStarted:
+    """Before a cell runs: if the worker dies now, this cell is what killed it (and is skipped on restart)."""
+
     index: int
 
 
 @dataclass(frozen=True)
 class CellDone:
+    """After a cell ran, with how it failed, if it did."""
+
     index: int
     error: str | None  # one line: the exception type and message, or None
 
 
 @dataclass(frozen=True)
 class ItemStarted:
+    """Before an item's checks run: if the worker dies now, the item is broken, and grading goes on without it."""
+
     grade_id: str
 
 
 @dataclass(frozen=True)
 class ItemDone:
+    """An item's score and the messages its student reads."""
+
     grade_id: str
     fraction: float  # share of the item's checks that passed, in [0, 1]
     messages: list[str]  # for the student
