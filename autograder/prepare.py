@@ -175,14 +175,20 @@ def run_in_process(path: Path, assignment: str) -> tuple[dict, list[str]]:
     """Run a notebook as the grader runs it, but in this process and without a sandbox: for the instructor's
     own tools (``pytest autograder/checks``, the benchmarks), never for students' work. Returns the namespace
     and a line for each cell that raised (a broken cell costs what depends on it, as in the grader)."""
+    import matplotlib.pyplot as plt
+
     from autograder import notebook_shell  # IPython, only where a notebook runs here
 
     program = build_program(read_submission(path), assignment, template(assignment))
     shell = notebook_shell.shell()
     errors = []
-    for cell in program.cells:
-        result = shell.run_cell(cell.source, store_history=False, silent=True)
-        error = result.error_before_exec or result.error_in_exec
-        if error is not None:
-            errors.append(f"{path.name}, {cell.name}: {type(error).__name__}: {error}")
+    backend = plt.get_backend()
+    try:
+        for cell in program.cells:
+            result = shell.run_cell(cell.source, store_history=False, silent=True)
+            error = result.error_before_exec or result.error_in_exec
+            if error is not None:
+                errors.append(f"{path.name}, {cell.name}: {type(error).__name__}: {error}")
+    finally:
+        plt.switch_backend(backend)  # `%matplotlib inline` is the notebook's setting, not this process's
     return shell.user_ns, errors

@@ -172,3 +172,17 @@ def test_penalties_l2_checks_follow_the_kits_convention():
     assert run_checks(assignment, "l1_penalty", namespace).fraction == 1.0
     assert run_checks(assignment, "l2_penalty", namespace).fraction == 1.0
     assert run_checks(assignment, "l2_penalty", exec_answers(assignment, seed_l2)).fraction < 1.0
+
+
+def test_figure_checks_judge_alike_under_jupyters_inline_backend():
+    """Under the inline backend of the grader's shell and nbgrader's kernel, plt.show() closes every figure: a
+    plot that calls it and forgets to return still loses only the check that asks for the figure."""
+    mistake = TABLES["regularization"].CHECK_LEVEL_WRONG["learning-curve-not-returned"]
+    assert "plt.show()" in mistake.answers[answer_cell_id(mistake.item)]
+    backend = plt.get_backend()
+    plt.switch_backend("module://matplotlib_inline.backend_inline")
+    try:
+        result = run_checks("regularization", mistake.item, exec_answers("regularization", mistake.answers))
+    finally:
+        plt.switch_backend(backend)
+    assert failed_checks("regularization", result) == mistake.failing_checks

@@ -206,17 +206,28 @@ def require_differentiable_scalar(value, who: str, summed_over: str = "all param
 # ---------------------------------------------------------------- figures
 
 
+def _show_nothing(*args, **kwargs) -> None:
+    """plt.show while a check draws: the figure stays open for the check, whatever the backend."""
+
+
 @contextlib.contextmanager
 def drawn_figure(draw: Callable[[], object], who: str):
     """Call ``draw``; yield what it returned and the figure it returned or drew; close every figure it opened.
 
     A figure drawn with pyplot but not returned still earns the checks of its
-    content, so a forgotten ``return`` costs only the check that asks for it.
+    content, so a forgotten ``return`` costs only the check that asks for it,
+    also where the answer calls ``plt.show()``, which closes every figure under
+    Jupyter's inline backend (as in the grader's shell and nbgrader's kernel).
     """
     open_before = set(plt.get_fignums())
     returned = None
+    show = plt.show
+    plt.show = _show_nothing  # Jupyter's inline backend closes every figure on show(): keep the drawn one open
     try:
-        returned = draw()
+        try:
+            returned = draw()
+        finally:
+            plt.show = show
         figure = returned if isinstance(returned, Figure) else None
         if figure is None and set(plt.get_fignums()) - open_before:
             figure = plt.gcf()
