@@ -174,15 +174,23 @@ def test_penalties_l2_checks_follow_the_kits_convention():
     assert run_checks(assignment, "l2_penalty", exec_answers(assignment, seed_l2)).fraction < 1.0
 
 
+def _calls_show(assignment):
+    """The mistakes whose answers call plt.show()."""
+    return [name for name, mistake in mistakes(assignment).items()
+            if any("plt.show()" in source for source in mistake.answers.values())]
+
+
 def test_figure_checks_judge_alike_under_jupyters_inline_backend():
     """Under the inline backend of the grader's shell and nbgrader's kernel, plt.show() closes every figure: a
-    plot that calls it and forgets to return still loses only the check that asks for the figure."""
-    mistake = TABLES["regularization"].CHECK_LEVEL_WRONG["learning-curve-not-returned"]
-    assert "plt.show()" in mistake.answers[answer_cell_id(mistake.item)]
+    mistake that calls it still loses exactly its own checks (the plot is checked, the return asked for)."""
+    cases = [(assignment, name) for assignment in TABLES for name in _calls_show(assignment)]
+    assert cases, "no mistake of the tables calls plt.show(): add one"
     backend = plt.get_backend()
     plt.switch_backend("module://matplotlib_inline.backend_inline")
     try:
-        result = run_checks("regularization", mistake.item, exec_answers("regularization", mistake.answers))
+        for assignment, name in cases:
+            mistake = mistakes(assignment)[name]
+            result = run_checks(assignment, mistake.item, exec_answers(assignment, mistake.answers))
+            assert failed_checks(assignment, result) == mistake.failing_checks, name
     finally:
         plt.switch_backend(backend)
-    assert failed_checks("regularization", result) == mistake.failing_checks
