@@ -8,7 +8,7 @@ REPORTS ?= reports
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: example test test-as-user release solutions grade-example nbgrader-example bench install clean-course clean help
+.PHONY: example test test-as-user release solutions grade-example nbgrader-example bench mutants install clean-course clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -52,6 +52,9 @@ bench: $(BIN)/.installed  ## measure grading and training speed; tables in bench
 
 test: $(BIN)/.installed  ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+mutants: $(BIN)/.installed  ## grade mutants of every solution with the real grader; bench/results/mutation.md (about 30 minutes)
+	$(BIN)/python -m autograder.mutation_report --workers $(WORKERS)
 
 test-as-user:  ## (root) run the isolation tests again as a throwaway unprivileged user, as CI does
 	bash .ci/test-as-user

@@ -21,15 +21,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-import nbformat
 import pytest
 
 from autograder import course, notebooks
+from autograder.answers import (  # noqa: F401 (the tests import them from here, with the tables)
+    ANSWER_SUFFIX,
+    SOLUTION_MARKERS,
+    WRITTEN_ANSWER,
+    answer_cell_id,
+    answers_with,
+    make_submission,
+    release_stubs,
+    solution_answers,
+    write_submissions,
+)
+from autograder.notebooks import nbgrader_of
 
-ROOT = Path(__file__).resolve().parents[2]
-ANSWER_SUFFIX = "_answer"  # the answer cell of item X has grade_id X_answer
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-WRITTEN_ANSWER = "My answer: regularization trades a little training fit for better validation results."
 UNTOUCHED_RELEASE = "untouched-release"
 
 
@@ -68,11 +75,6 @@ def cases(function) -> list:
     ``function(assignment)`` lists, with readable ids."""
     return [pytest.param(assignment, x, id=f"{assignment}/{x}")
             for assignment in tables() for x in function(assignment)]
-
-
-def answer_cell_id(item: str) -> str:
-    """The grade_id of the answer cell of an autograded item."""
-    return f"{item}{ANSWER_SUFFIX}"
 
 
 Replacements = Mapping[str, str] | Sequence[tuple[str, str]]
@@ -198,79 +200,16 @@ def release_path(assignment: str) -> Path:
     return course.release_notebook(assignment)
 
 
-def _solutions_path(assignment: str) -> Path:
-    return course.solution_notebook(assignment)
-
-
-def _nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def _is_answer_code(cell) -> bool:
-    return cell.cell_type == "code" and _nbgrader(cell).get("solution", False)
-
-
-def _is_written_answer(cell) -> bool:
-    return cell.cell_type == "markdown" and _nbgrader(cell).get("solution", False) and _nbgrader(cell).get("grade")
-
-
-def _answer_sources(path: Path) -> dict[str, str]:
-    """The source of every answer code cell of a notebook, by grade_id, in notebook order."""
-    return {_nbgrader(cell)["grade_id"]: cell.source for cell in notebooks.read(path).cells if _is_answer_code(cell)}
-
-
-@functools.cache
-def solution_answers(assignment: str) -> dict[str, str]:
-    """The solution of every answer cell, without the solution marker lines."""
-    return {grade_id: "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
-            for grade_id, source in _answer_sources(_solutions_path(assignment)).items()}
-
-
 def solution_code(assignment: str, item: str) -> str:
     """The solution's answer cell of `item` without its docstrings: the code the tables edit (they type none)."""
     return without_docstrings(solution_answers(assignment)[answer_cell_id(item)])
 
 
 @functools.cache
-def release_stubs(assignment: str) -> dict[str, str]:
-    """What every answer cell of the release holds before the student works on it."""
-    return _answer_sources(release_path(assignment))
-
-
-@functools.cache
 def visible_checks(assignment: str) -> dict[str, str]:
     """The source of every autograded test cell of the release, by item: the checks a student sees."""
-    return {_nbgrader(cell)["grade_id"]: cell.source for cell in notebooks.read(release_path(assignment)).cells
-            if cell.cell_type == "code" and _nbgrader(cell).get("grade")}
-
-
-def _answers(assignment: str, overrides: Mapping[str, str] | None) -> dict[str, str]:
-    """The solution's answer cells with `overrides` put in; a misspelt grade_id raises."""
-    answers = solution_answers(assignment)
-    unknown = set(overrides or {}) - set(answers)
-    if unknown:
-        raise KeyError(f"not answer cells of {assignment}: {sorted(unknown)}")
-    return {**answers, **(overrides or {})}
-
-
-def make_submission(assignment: str, overrides: Mapping[str, str] | None = None, *,
-                    answer_written: bool = True) -> nbformat.NotebookNode:
-    """The release notebook with the solution (and `overrides`) in its answer cells, and written answers filled in."""
-    answers = _answers(assignment, overrides)
-    notebook = notebooks.read(release_path(assignment))
-    for cell in notebook.cells:
-        if _is_answer_code(cell):
-            cell.source = answers[_nbgrader(cell)["grade_id"]]
-        elif answer_written and _is_written_answer(cell):
-            cell.source = WRITTEN_ANSWER
-    return notebook
-
-
-def write_submissions(folder: Path, variants: Mapping[str, Mapping[str, str]], *, assignment: str) -> list[Path]:
-    """Write one submission per variant into `folder`, as ``<name>.ipynb`` (the student id is the name)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return [notebooks.write(make_submission(assignment, overrides), folder / f"{name}.ipynb")
-            for name, overrides in variants.items()]
+    return {nbgrader_of(cell)["grade_id"]: cell.source for cell in notebooks.read(release_path(assignment)).cells
+            if cell.cell_type == "code" and nbgrader_of(cell).get("grade")}
 
 
 def copy_release(folder: Path, assignment: str, name: str = UNTOUCHED_RELEASE) -> Path:
@@ -289,7 +228,7 @@ def _setup_code(assignment: str):
     """
     setup = []
     for cell in notebooks.read(release_path(assignment)).cells:
-        if cell.cell_type != "code" or not _nbgrader(cell).get("locked") or _nbgrader(cell).get("grade"):
+        if cell.cell_type != "code" or not nbgrader_of(cell).get("locked") or nbgrader_of(cell).get("grade"):
             continue  # provided code only: not the answers, not the test cells
         code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("%"))
         for node in ast.parse(code).body:
@@ -312,7 +251,7 @@ def exec_answers(assignment: str, overrides: Mapping[str, str] | None = None, *,
     """
     namespace = {"__name__": "__main__"}
     exec(_setup_code(assignment), namespace)
-    for grade_id, source in _answers(assignment, overrides).items():
+    for grade_id, source in answers_with(assignment, overrides).items():
         try:
             exec(compile(source, f"<{grade_id}>", "exec"), namespace)
         except Exception:
