@@ -343,6 +343,59 @@ def test_base_cnn_has_the_base_layers(namespace):
         if sum(p.numel() for p in net.parameters()) != _reference_parameter_count(in_channels, width, kernel_size):
             raise CheckFailed("BaseCNN's layers differ from the base network (convolutions with 32, 64 and 128 "
                               "channels and kernel_size, fully connected layers of 100, 50 and 10 units).")
+    if sum(p.numel() for p in _build(namespace, "BaseCNN").parameters()) != _reference_parameter_count(3, 32, 3):
+        raise CheckFailed("BaseCNN()'s defaults are not those of CIFAR-10 and the base network: in_channels=3, "
+                          "width=32, kernel_size=3.")
+
+
+def _reference_base_cnn(in_channels, width, kernel_size):
+    """The base network as the spec gives it, built by the kit (not from the student's other answers)."""
+    stack = _reference_stack(in_channels, kernel_size)
+    flat = stack(torch.zeros(1, in_channels, width, width)).shape[1]
+    return nn.Sequential(*stack, nn.Linear(flat, 100), nn.ReLU(), nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10))
+
+
+def _weighted_layers_in_call_order(net, x):
+    """The convolutions and linear layers of ``net`` in the order its forward pass calls them."""
+    with recorded_calls(layers_of(net, nn.Conv2d | nn.Linear)) as calls, torch.no_grad():
+        net(x)
+    return [call.layer for call in calls]
+
+
+@pytest.mark.grade("base_cnn")
+def test_base_cnn_computes_the_base_network(namespace):
+    """With the student's weights copied into the spec's network, both compute the same scores: the pooling,
+    the activations and their places are checked, not only the shapes."""
+    for in_channels, width, kernel_size in CNN_CASES[:2]:
+        net = _build(namespace, "BaseCNN", in_channels=in_channels, width=width, kernel_size=kernel_size).eval()
+        x = torch.randn(4, in_channels, width, width)
+        reference = _reference_base_cnn(in_channels, width, kernel_size).eval()
+        theirs = _weighted_layers_in_call_order(net, x)
+        ours = [layer for layer in reference if isinstance(layer, nn.Conv2d | nn.Linear)]
+        if [tuple(p.shape) for layer in theirs for p in layer.parameters()] != [
+                tuple(p.shape) for layer in ours for p in layer.parameters()]:
+            return  # other layers: test_base_cnn_has_the_base_layers says so
+        with torch.no_grad():
+            for mine, student in zip(ours, theirs, strict=True):
+                mine.load_state_dict(student.state_dict())
+            if not torch.allclose(_forward(net, x, "BaseCNN()"), reference(x), rtol=1e-4, atol=1e-5):
+                raise CheckFailed("BaseCNN does not compute the base network: each convolution and hidden linear "
+                                  "layer is followed by a ReLU, max pooling (2) comes after the first and the third "
+                                  "convolution, and the last layer gives logits.")
+
+
+@pytest.mark.grade("base_cnn")
+def test_base_cnn_trains(namespace):
+    """backward() reaches every parameter, and one optimizer step changes the scores."""
+    net = _build(namespace, "BaseCNN").train()
+    x = torch.randn(4, 3, 32, 32)
+    scores = _forward(net, x, "BaseCNN()")
+    if not scores.requires_grad:
+        raise CheckFailed("BaseCNN's scores are cut from its parameters (.detach(), .data or torch.no_grad() in "
+                          "forward): no gradient can train it.")
+    F.cross_entropy(scores, torch.arange(4)).backward()
+    if any(p.grad is None or not bool(p.grad.any()) for p in net.parameters()):
+        raise CheckFailed("some of BaseCNN's parameters get no gradient: every layer must be used in forward.")
 
 
 @pytest.mark.grade("base_cnn")

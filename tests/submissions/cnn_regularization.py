@@ -263,7 +263,7 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     # ------------------------------------------------------------ base_cnn
     "relu-on-the-class-scores": wrong(
-        "base_cnn", "ReLU", fails="test_base_cnn_returns_logits",
+        "base_cnn", "ReLU", fails="test_base_cnn_returns_logits test_base_cnn_computes_the_base_network",
         source=_SEEDS_BASE_CNN,
         replace={"super(BaseCNN, self)": "super()", "return self.fc3(x)": "return self.relu(self.fc3(x))"}),
     "hard-coded-kernel-size": wrong(
@@ -283,7 +283,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 return self.classifier(self.features(x))
         """),
     "softmax-on-the-class-scores": wrong(
-        "base_cnn", "probabilities", fails="test_base_cnn_returns_logits",
+        "base_cnn", "probabilities", fails="test_base_cnn_returns_logits test_base_cnn_computes_the_base_network",
         source="""
         class BaseCNN(nn.Module):
             def __init__(self, in_channels=3, width=32, kernel_size=3):
