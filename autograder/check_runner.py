@@ -89,6 +89,7 @@ class Session:
             try:
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
             except BaseException:
+                # pytest has no public way to drop a half-run test; without this the next item's setup fails
                 item.session._setupstate.teardown_exact(None)
                 raise
             stop = next((error for error in self._outcomes[item.name].failures

@@ -92,9 +92,7 @@ def _torch_swap(node: ast.AST) -> list[Replacement]:
     if isinstance(node, ast.Attribute) and node.attr in TORCH_SWAPS:
         return [(f".{node.attr} → .{TORCH_SWAPS[node.attr]}",
                  ast.Attribute(node.value, TORCH_SWAPS[node.attr], node.ctx))]
-    if isinstance(node, ast.Name) and node.id in ("sum", "abs") and isinstance(node.ctx, ast.Load):
-        return []  # Python's own builtins: the attribute forms above are torch's
-    return []
+    return []  # a bare name (Python's sum, abs) is no torch call
 
 
 def _dropped_activation(node: ast.AST) -> list[Replacement]:
@@ -183,6 +181,7 @@ def _is_docstring(node: ast.AST) -> bool:
 def mutants_of(assignment: str, item: str, source: str) -> list[Mutant]:
     """Every mutant of one answer cell, without duplicates and without those that do not compile."""
     tree = ast.parse(source)
+    original = ast.unparse(tree)
     found: dict[str, Mutant] = {}
     for position, (node, _) in enumerate(_sites(tree)):
         if _is_docstring(node):
@@ -197,7 +196,7 @@ def mutants_of(assignment: str, item: str, source: str) -> list[Mutant]:
                     compile(text, "<mutant>", "exec")
                 except (SyntaxError, ValueError, TypeError):
                     continue
-                if text != ast.unparse(tree):
+                if text != original:
                     found.setdefault(text, Mutant(assignment, item, operator, getattr(node, "lineno", 0), what, text))
     return list(found.values())
 
