@@ -5,7 +5,7 @@
 A mutant (``autograder.mutants``) is killed when the grader gives it fewer points than the solution. One that
 survives is either a gap in the checks or equivalent by the spec: it behaves as the spec asks (``0.0001`` for
 the learning rate of a network that is never trained, say). Equivalent mutants are listed with a one-line
-reason in ``autograder/specs/equivalent_mutants.toml``; every other survivor is listed in the report, to be
+reason in ``autograder/specs/<assignment>.equivalent_mutants.toml``; every other survivor is listed in the report, to be
 fixed in the checks. A mutant that loses points on another item than its own shows that items are not graded
 independently: the report counts those too.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 from autograder import answers, course, grade, mutants, notebooks
 from autograder.results import SubmissionResult
 
-EQUIVALENTS = course.ROOT / "autograder" / "specs" / "equivalent_mutants.toml"
+SPECS = course.ROOT / "autograder" / "specs"
 DEFAULT_OUT = course.ROOT / "bench" / "results"
 
 
@@ -39,8 +39,9 @@ class ItemRow:
     elsewhere: list[str] = field(default_factory=list)  # killed by another item's points: items not independent
 
 
-def equivalents(path: Path = EQUIVALENTS) -> dict[str, dict[str, str]]:
-    """{assignment: {mutant key: why it behaves as the spec asks}}."""
+def equivalents(assignment: str, specs: Path = SPECS) -> dict[str, str]:
+    """{mutant key: why it behaves as the spec asks} of one assignment's solution."""
+    path = specs / f"{assignment}.equivalent_mutants.toml"
     return tomllib.loads(path.read_text()) if path.exists() else {}
 
 
@@ -104,14 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    explained = equivalents()
     table: list[ItemRow] = []
     for assignment in args.assignment or course.assignments():
         found = [m for m in mutants.mutants(assignment) if not args.item or m.item in args.item]
         if not found:
             continue
         print(f"{assignment}: grading {len(found)} mutants", flush=True)
-        table += rows(assignment, found, grade_mutants(assignment, found, args.workers), explained.get(assignment, {}))
+        table += rows(assignment, found, grade_mutants(assignment, found, args.workers), equivalents(assignment))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "mutation.json").write_text(json.dumps([asdict(row) for row in table], indent=2) + "\n")
     report = markdown(table)

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from autograder import check_runner, hidden_import, notebook_shell
+from autograder import check_plugin, check_runner, hidden_import, notebook_shell
 from autograder.protocol import (
     CellDone,
     CellStarted,
@@ -216,7 +216,11 @@ def _grade_items(job: Job, emit, shell, checks: check_runner.Session, before: di
             emit(Tampered(changed[:20]))
             return
         emit(ItemStarted(item))
-        visible_error = _run_cell(shell, job.visible_checks[item], job.item_seconds)
+        # the kit's versions of the other answers this item calls stand in, so that it is judged alone
+        replaced = check_plugin.stand_ins(importlib.import_module(f"{check_runner.HIDDEN_PACKAGE}.{job.assignment}"),
+                                          item)
+        with check_plugin.names_replaced(shell.user_ns, replaced):
+            visible_error = _run_cell(shell, job.visible_checks[item], job.item_seconds)
         if visible_error is not None:  # as in nbgrader: a failing visible check costs the item's points
             emit(ItemDone(item, 0.0, [f"a visible check failed: {visible_error}"]))
             continue

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import course, notebooks
+from autograder import check_plugin, course, notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = course.assignments()  # every folder of source/ with a notebook
@@ -19,6 +19,7 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 def pytest_configure(config):
     torch.set_num_threads(1)
+    check_plugin.pytest_configure(config)  # tests import the check modules (their STAND_INS) under --strict-markers
 
 
 def _checkout_fingerprint() -> dict[str, str]:

@@ -67,6 +67,14 @@ def test_stopped(namespace):
 @pytest.mark.grade("crash")
 def test_crash(namespace):
     namespace["crash"]()
+
+
+@pytest.mark.grade("uses_helper")
+def test_uses_helper(namespace):
+    assert namespace["uses_helper"]() == "kit's", "the kit's helper should stand in for the student's"
+
+
+STAND_INS = {"uses_helper": {"helper": lambda: "kit's"}}
 '''
 
 
@@ -154,6 +162,39 @@ def test_student_settings_and_files_do_not_reach_the_run(probe, tmp_path, monkey
     monkeypatch.setenv("PYTEST_ADDOPTS", "-k nothing_matches")
     assert graded(probe, "answer").fraction == 1.0
     assert os.environ["PYTEST_ADDOPTS"] == "-k nothing_matches"
+
+
+NOTEBOOK_CALLING_HELPER = "def helper():\n    return \"student's\"\n\ndef uses_helper():\n    return helper()\n"
+
+
+def _notebook_calling_helper() -> dict:
+    namespace = {}
+    exec(NOTEBOOK_CALLING_HELPER, namespace)
+    return namespace
+
+
+def test_an_item_is_checked_with_the_kits_versions_of_the_answers_it_calls(probe):
+    """While an item's checks run, STAND_INS replace the other answers it calls; afterwards the student's are back."""
+    namespace = _notebook_calling_helper()
+    assert run_checks(probe, "uses_helper", namespace).fraction == 1.0
+    assert namespace["uses_helper"]() == "student's"
+
+
+def test_a_test_cell_stands_in_until_the_cell_ends(probe):
+    """nbgrader's route: a test cell's hidden stand-in lasts until that cell ends, even when the cell fails."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell(NOTEBOOK_CALLING_HELPER)
+        stand_in = (f"from autograder.checks import stand_in_for_the_cell\n"
+                    f"stand_in_for_the_cell({PROBE!r}, 'uses_helper', globals())\n")
+        shell.run_cell(stand_in + "during = uses_helper()\n")
+        shell.run_cell(stand_in + "raise AssertionError('a visible check fails')\n")
+        shell.run_cell("after = uses_helper()\n")
+        assert (shell.user_ns["during"], shell.user_ns["after"]) == ("kit's", "student's")
+    finally:
+        InteractiveShell.clear_instance()
 
 
 def test_a_check_without_its_item_marker_is_refused():

@@ -14,17 +14,21 @@ import pytest
 from autograder.checks import run_checks
 from tests.submissions import (
     UNTOUCHED_RELEASE,
+    broken_answers,
     cases,
     copy_release,
+    defining_items,
     exec_answers,
     grade_ids,
+    other_answers_used,
     release_stubs,
     tables,
-    visible_checks,
+    visible_failures,
     write_submissions,
 )
 
 SOLUTION = "solution"
+OTHER_ANSWERS_BROKEN = "other-answers-broken"  # every answer that another item calls raises
 TABLES = tables()
 # the floor the issues set for every assignment
 MIN_KNOWN_WRONG = 20
@@ -53,17 +57,6 @@ def check_results(assignment, answers) -> dict:
     """Every item's CheckResult for the notebook with these answer cells (the solution's elsewhere)."""
     namespace = exec_answers(assignment, answers)
     return {grade_id: run_checks(assignment, grade_id, namespace) for grade_id in grade_ids(assignment)}
-
-
-def visible_failures(assignment, answers) -> dict[str, str]:
-    """The items whose visible checks (the released test cells) fail for these answer cells, with the error."""
-    failures = {}
-    for grade_id, source in visible_checks(assignment).items():
-        try:
-            exec(compile(source, f"<{grade_id} visible checks>", "exec"), exec_answers(assignment, answers))
-        except Exception as error:  # a failing assert or a crash: the cell fails either way
-            failures[grade_id] = f"{type(error).__name__}: {error}"
-    return failures
 
 
 # ---------------------------------------------------------------- the tables
@@ -147,7 +140,8 @@ def graded(tmp_path_factory):
         from autograder.grade import grade_paths
 
         folder = tmp_path_factory.mktemp(f"submissions-{assignment}")
-        write_submissions(folder, submissions(assignment), assignment=assignment)
+        write_submissions(folder, {**submissions(assignment), OTHER_ANSWERS_BROKEN: _other_answers_broken(assignment)},
+                          assignment=assignment)
         copy_release(folder, assignment)
         return {result.student: result for result in grade_paths([folder], assignment=assignment, workers=2)}
 
@@ -167,7 +161,7 @@ def lost_points(item_results) -> dict[str, list[str]]:
 def test_grader_grades_every_submission(graded, assignment):
     """Does the grader give one result per notebook, named after its file, with every autograded item?"""
     results = graded(assignment)
-    assert set(results) == {*submissions(assignment), UNTOUCHED_RELEASE}
+    assert set(results) == {*submissions(assignment), OTHER_ANSWERS_BROKEN, UNTOUCHED_RELEASE}
     assert all(set(items(result)) == set(grade_ids(assignment)) for result in results.values())
 
 
@@ -189,6 +183,21 @@ def test_grader_gives_full_marks_to_a_correct_submission(graded, assignment, nam
     assert lost_points(items(result)) == {}
     assert {item.status for item in result.items} == {"passed"}
     assert result.points == result.max_points
+
+
+def _other_answers_broken(assignment) -> dict[str, str]:
+    return broken_answers(assignment, sorted({name for names in other_answers_used(assignment).values()
+                                              for name in names}))
+
+
+@pytest.mark.parametrize("assignment", TABLES)
+def test_grader_grades_items_independently(graded, assignment):
+    """When every answer that another item calls raises, do those answers' items lose points and no other item,
+    through the visible checks as well as the hidden ones?"""
+    owners = defining_items(assignment)
+    broken = {owners[name] for names in other_answers_used(assignment).values() for name in names}
+    lost = lost_points(items(graded(assignment)[OTHER_ANSWERS_BROKEN]))
+    assert set(lost) == broken, lost
 
 
 @pytest.mark.parametrize("assignment", TABLES)

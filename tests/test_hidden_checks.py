@@ -7,6 +7,7 @@ with a message that names its mistake. The last tests hold a few promises of one
 assignment's graded interface that its tables do not cover.
 """
 
+import importlib
 import random
 
 import matplotlib.pyplot as plt
@@ -19,12 +20,16 @@ from tests.conftest import ASSIGNMENTS
 from tests.submissions import (
     answer_builders,
     answer_cell_id,
+    broken_answers,
     cases,
+    defining_items,
     exec_answers,
     grade_ids,
     items_of,
+    other_answers_used,
     release_stubs,
     tables,
+    visible_failures,
 )
 
 TABLES = tables()
@@ -93,6 +98,33 @@ def test_mistake_fails_the_checks_of_its_concept(assignment, name):
 def test_mistakes_cover_every_item(assignment):
     """Is there a realistic mistake for every graded item?"""
     assert {mistake.item for mistake in mistakes(assignment).values()} == set(grade_ids(assignment))
+
+
+# ---------------------------------------------------------------- items are graded independently
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_answer_another_item_uses_has_a_stand_in(assignment):
+    """Does the kit stand in for exactly the other answers that each item's answer and visible checks call?"""
+    declared = importlib.import_module(f"autograder.checks.{assignment}").STAND_INS
+    assert {item: set(names) for item, names in declared.items()} == other_answers_used(assignment)
+
+
+def _stand_in_cases(assignment):
+    declared = importlib.import_module(f"autograder.checks.{assignment}").STAND_INS
+    return [(item, name) for item, names in declared.items() for name in names]
+
+
+@pytest.mark.parametrize(("assignment", "case"), cases(_stand_in_cases))
+def test_a_broken_other_answer_costs_this_item_nothing(assignment, case):
+    """Does an item keep full marks, hidden and visible checks, when another answer it calls raises?"""
+    item, name = case
+    answers = broken_answers(assignment, [name])
+    owner = defining_items(assignment)[name]
+    assert run_checks(assignment, owner, exec_answers(assignment, answers)).fraction < 1  # it is broken
+    result = run_checks(assignment, item, exec_answers(assignment, answers))
+    assert (result.fraction, result.messages) == (1.0, [])
+    assert item not in visible_failures(assignment, answers)
 
 
 @pytest.mark.parametrize(("assignment", "grade_id"), cases(grade_ids))

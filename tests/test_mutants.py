@@ -5,6 +5,7 @@ import json
 import pytest
 
 from autograder import mutants, mutation_report
+from tests.conftest import ASSIGNMENTS
 
 # (operator, an answer cell, a line that one of its mutants must hold)
 OPERATORS = [
@@ -55,3 +56,9 @@ def test_report_grades_mutants_with_the_grader(tmp_path):
     assert row["mutants"] == row["killed"] >= 5
     assert row["survived"] == [] and row["elsewhere"] == []
     assert "| regularization | build_optimizer |" in (tmp_path / "mutation.md").read_text()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_equivalent_mutant_is_a_mutant_of_the_solution(assignment):
+    """Does every explained survivor name a mutant of the current solution, so that none is stale?"""
+    assert set(mutation_report.equivalents(assignment)) <= {m.key for m in mutants.mutants(assignment)}

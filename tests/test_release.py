@@ -141,9 +141,10 @@ def test_each_test_cell_has_visible_checks_and_a_hidden_part_worth_its_points(as
         nbgrader = nbgrader_of(cell)
         if cell.cell_type != "code" or not nbgrader.get("grade"):
             continue
-        visible, hidden = cell.source.split("### BEGIN HIDDEN TESTS")
+        hidden = re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, flags=re.DOTALL)
+        visible = re.sub(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS\n?", "", cell.source, flags=re.DOTALL)
         assert "assert" in visible, nbgrader["grade_id"]
-        call = re.search(r'grade_cell\("(\w+)", "(\w+)", globals\(\), points=([\d.]+)\)', hidden)
+        call = re.search(r'grade_cell\("(\w+)", "(\w+)", globals\(\), points=([\d.]+)\)', hidden[-1])
         assert call, nbgrader["grade_id"]
         assert call.groups() == (assignment, nbgrader["grade_id"], f"{nbgrader['points']}")
 

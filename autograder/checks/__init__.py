@@ -18,9 +18,14 @@ The seam into the notebooks: the hidden part of every autograded test cell is
     ### END HIDDEN TESTS
 
 ``grade_cell`` runs the checks through pytest, prints what failed and returns the points
-earned, which nbgrader reads as the cell's (partial) grade.
+earned, which nbgrader reads as the cell's (partial) grade. The test cell of an item that
+calls another answer (``STAND_INS`` of its module) starts with a hidden part too:
+``stand_in_for_the_cell(...)`` puts the kit's versions of those answers in place until the
+cell ends, so that its visible asserts judge that item alone, as the grader does.
 """
 
+from autograder.check_plugin import stand_in_for_the_cell
 from autograder.check_runner import CheckFailed, CheckResult, check_names, grade_cell, points_earned, run_checks
 
-__all__ = ["CheckFailed", "CheckResult", "check_names", "grade_cell", "points_earned", "run_checks"]
+__all__ = ["CheckFailed", "CheckResult", "check_names", "grade_cell", "points_earned", "run_checks",
+           "stand_in_for_the_cell"]

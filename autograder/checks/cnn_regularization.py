@@ -20,10 +20,13 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms
 
+from autograder.check_plugin import names_replaced
 from autograder.check_runner import CheckFailed
 from autograder.checks.probes import (
     answer,
     as_float,
+    dropout_between,
+    dropout_fault,
     layers_of,
     optimizer_settings,
     parameter_values,
@@ -33,6 +36,8 @@ from autograder.checks.probes import (
     require_parameters_of,
     require_scalar_tensor,
     require_trained_parameters,
+    require_trains,
+    with_weights_of,
 )
 
 # ---------------------------------------------------------------- shared helpers
@@ -108,7 +113,11 @@ def test_flatten_size_matches_a_forward_pass(namespace):
     for width, kernel_size in ((32, 3), (32, 5), (28, 5), (33, 3), (29, 4), (24, 2)):
         with torch.no_grad():
             real = _reference_stack(1, kernel_size)(torch.zeros(1, 1, width, width)).shape[1]
-        if base_flatten_size(width, kernel_size) != real:
+        value = base_flatten_size(width, kernel_size)
+        if value == real and not isinstance(value, int | np.integer):
+            raise CheckFailed(f"base_flatten_size gives {value!r}, not a whole number: nn.Linear needs an int (halve "
+                              "with // for the poolings).")
+        if value != real:
             raise CheckFailed("base_flatten_size does not match a forward pass through the base network's conv/pool "
                               "stack for every image width and kernel size (three convolutions, two poolings "
                               "that halve and round down, 128 channels).")
@@ -355,11 +364,20 @@ def _reference_base_cnn(in_channels, width, kernel_size):
     return nn.Sequential(*stack, nn.Linear(flat, 100), nn.ReLU(), nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10))
 
 
-def _weighted_layers_in_call_order(net, x):
-    """The convolutions and linear layers of ``net`` in the order its forward pass calls them."""
-    with recorded_calls(layers_of(net, nn.Conv2d | nn.Linear)) as calls, torch.no_grad():
-        net(x)
-    return [call.layer for call in calls]
+BASE_COMPUTATION = ("each convolution and hidden linear layer is followed by a ReLU, max pooling (2) comes after the "
+                    "first and the third convolution, and the last layer gives logits")
+
+
+def _require_base_computation(net, in_channels, width, kernel_size, who):
+    """Fail unless ``net`` (in its current mode) computes the base network's scores with its own weights."""
+    x = torch.randn(4, in_channels, width, width)
+    reference = with_weights_of(_reference_base_cnn(in_channels, width, kernel_size), net, x)
+    if reference is None:
+        raise CheckFailed(f"{who}'s layers differ from the base network (convolutions with 32, 64 and 128 channels "
+                          "and kernel_size, fully connected layers of 100, 50 and 10 units).")
+    with torch.no_grad():
+        if not torch.allclose(_forward(net, x, who), reference(x), rtol=1e-4, atol=1e-5):
+            raise CheckFailed(f"{who} does not compute the base network: {BASE_COMPUTATION}.")
 
 
 @pytest.mark.grade("base_cnn")
@@ -368,34 +386,14 @@ def test_base_cnn_computes_the_base_network(namespace):
     the activations and their places are checked, not only the shapes."""
     for in_channels, width, kernel_size in CNN_CASES[:2]:
         net = _build(namespace, "BaseCNN", in_channels=in_channels, width=width, kernel_size=kernel_size).eval()
-        x = torch.randn(4, in_channels, width, width)
-        reference = _reference_base_cnn(in_channels, width, kernel_size).eval()
-        theirs = _weighted_layers_in_call_order(net, x)
-        ours = [layer for layer in reference if isinstance(layer, nn.Conv2d | nn.Linear)]
-        if [tuple(p.shape) for layer in theirs for p in layer.parameters()] != [
-                tuple(p.shape) for layer in ours for p in layer.parameters()]:
+        if sum(p.numel() for p in net.parameters()) != _reference_parameter_count(in_channels, width, kernel_size):
             return  # other layers: test_base_cnn_has_the_base_layers says so
-        with torch.no_grad():
-            for mine, student in zip(ours, theirs, strict=True):
-                mine.load_state_dict(student.state_dict())
-            if not torch.allclose(_forward(net, x, "BaseCNN()"), reference(x), rtol=1e-4, atol=1e-5):
-                raise CheckFailed("BaseCNN does not compute the base network: each convolution and hidden linear "
-                                  "layer is followed by a ReLU, max pooling (2) comes after the first and the third "
-                                  "convolution, and the last layer gives logits.")
+        _require_base_computation(net, in_channels, width, kernel_size, "BaseCNN")
 
 
 @pytest.mark.grade("base_cnn")
 def test_base_cnn_trains(namespace):
-    """backward() reaches every parameter, and one optimizer step changes the scores."""
-    net = _build(namespace, "BaseCNN").train()
-    x = torch.randn(4, 3, 32, 32)
-    scores = _forward(net, x, "BaseCNN()")
-    if not scores.requires_grad:
-        raise CheckFailed("BaseCNN's scores are cut from its parameters (.detach(), .data or torch.no_grad() in "
-                          "forward): no gradient can train it.")
-    F.cross_entropy(scores, torch.arange(4)).backward()
-    if any(p.grad is None or not bool(p.grad.any()) for p in net.parameters()):
-        raise CheckFailed("some of BaseCNN's parameters get no gradient: every layer must be used in forward.")
+    require_trains(_build(namespace, "BaseCNN"), torch.randn(4, 3, 32, 32), "BaseCNN()")
 
 
 @pytest.mark.grade("base_cnn")
@@ -415,11 +413,72 @@ def test_base_cnn_returns_logits(namespace):
 
 
 def _dropout_net(namespace, p):
-    net = _build(namespace, "DropoutCNN", in_channels=1, width=20, kernel_size=3, p=p)
+    """DropoutCNN for 1x20x20 images (with its default p if None)."""
+    given = {} if p is None else {"p": p}
+    net = _build(namespace, "DropoutCNN", in_channels=1, width=20, kernel_size=3, **given)
     with torch.no_grad():  # larger biases keep the ReLUs of the fully connected part open
         for module in layers_of(net, nn.Linear):
             module.bias.add_(0.5)
     return net
+
+
+def _dropout_seen_at_linear_inputs(net, x):
+    """For each linear layer of ``net`` in call order, the dropout seen at its input in train mode (None: none).
+
+    The first layer's input is compared with the same pass in eval mode (batch normalization stays in eval
+    mode throughout, so that only dropout differs); every later one with ReLU(the previous layer's output).
+    """
+    linears = layers_of(net, nn.Linear)
+    with torch.no_grad():
+        with recorded_calls(linears) as clean:
+            _forward(net.eval(), x, type(net).__name__)
+        net.train()
+        for module in layers_of(net, nn.modules.batchnorm._BatchNorm):
+            module.eval()
+        with recorded_calls(linears) as noisy:
+            net(x)
+        net.train()
+    if not clean or len(clean) != len(noisy):
+        return []
+    return [dropout_between(clean[0].input, noisy[0].input),
+            *(dropout_between(torch.relu(before.output), after.input) for before, after in itertools.pairwise(noisy))]
+
+
+@pytest.mark.grade("dropout_cnn")
+def test_dropout_cnn_computes_the_base_network(namespace):
+    """In eval mode, and in train mode with p=0, DropoutCNN is the base network: with its weights copied into
+    the spec's network, both compute the same scores."""
+    for in_channels, width, kernel_size in CNN_CASES[:2]:
+        net = _build(namespace, "DropoutCNN", in_channels=in_channels, width=width, kernel_size=kernel_size).eval()
+        _require_base_computation(net, in_channels, width, kernel_size, "DropoutCNN in eval mode")
+        net = _build(namespace, "DropoutCNN", in_channels=in_channels, width=width, kernel_size=kernel_size, p=0.0)
+        _require_base_computation(net.train(), in_channels, width, kernel_size, "DropoutCNN(p=0) in train mode")
+    net = _build(namespace, "DropoutCNN").eval()
+    if sum(p.numel() for p in net.parameters()) != _reference_parameter_count(3, 32, 3):
+        raise CheckFailed("DropoutCNN()'s defaults are not those of CIFAR-10 and the base network: in_channels=3, "
+                          "width=32, kernel_size=3.")
+    _require_base_computation(net, 3, 32, 3, "DropoutCNN()")
+
+
+@pytest.mark.grade("dropout_cnn")
+def test_dropout_cnn_trains(namespace):
+    require_trains(_build(namespace, "DropoutCNN"), torch.randn(4, 3, 32, 32), "DropoutCNN()")
+
+
+@pytest.mark.grade("dropout_cnn")
+def test_dropout_drops_single_units_with_probability_p(namespace):
+    """Measured at the input of every fully connected layer that has dropout: the share of units dropped, the
+    scale of the kept ones, and that units are dropped one by one (not whole samples)."""
+    x = torch.rand(32, 1, 20, 20)
+    for p in (0.6, None):
+        net = _dropout_net(namespace, p)
+        if _convolutions_are_random(net, x[:6]):
+            return  # the fully connected part then gets more than its own dropout: the check above says so
+        for seen in filter(None, _dropout_seen_at_linear_inputs(net, x)):
+            fault = dropout_fault(seen, 0.25 if p is None else p)
+            if fault is not None:
+                who = "DropoutCNN() (default p=0.25)" if p is None else f"DropoutCNN(p={p})"
+                raise CheckFailed(f"{who}: the dropout before a fully connected layer is wrong: {fault}.")
 
 
 @pytest.mark.grade("dropout_cnn")
@@ -449,15 +508,18 @@ def test_dropout_is_off_in_eval_mode(namespace):
             raise CheckFailed("DropoutCNN in eval mode changes after a switch to train mode and back.")
 
 
-@pytest.mark.grade("dropout_cnn")
-def test_dropout_only_in_the_fully_connected_part(namespace):
-    x = torch.rand(6, 1, 20, 20)
-    net = _dropout_net(namespace, 0.5).train()
+def _convolutions_are_random(net, x):
+    """Whether two forward passes in train mode give the convolutions different outputs (dropout among them)."""
     with torch.no_grad(), recorded_calls(layers_of(net, nn.Conv2d)) as calls:
-        _forward(net, x, "DropoutCNN")
+        _forward(net.train(), x, "DropoutCNN")
         _forward(net, x, "DropoutCNN")
     half = len(calls) // 2
-    if any(not torch.equal(a.output, b.output) for a, b in zip(calls[:half], calls[half:], strict=True)):
+    return any(not torch.equal(a.output, b.output) for a, b in zip(calls[:half], calls[half:], strict=True))
+
+
+@pytest.mark.grade("dropout_cnn")
+def test_dropout_only_in_the_fully_connected_part(namespace):
+    if _convolutions_are_random(_dropout_net(namespace, 0.5), torch.rand(6, 1, 20, 20)):
         raise CheckFailed("DropoutCNN applies dropout in the convolutional part: put it in the fully connected "
                           "part only.")
 
@@ -764,7 +826,7 @@ HISTORY_KEYS = ("epochs", "train loss", "train accuracy", "test loss", "test acc
 
 
 @contextlib.contextmanager
-def _recorded_loop(namespace):
+def _recorded_loop(namespace, test_loader):
     """Swap the notebook's train_epoch and evaluate for recorders, so this item is judged on its own.
 
     Each recorded call returns values that tell which call it was: train epoch e
@@ -782,28 +844,19 @@ def _recorded_loop(namespace):
     def evaluate(net, loader):
         log.append(("evaluate", loader, None))
         trained = sum(1 for kind, *_ in log if kind == "train")
-        return (20.0 + trained, 0.5 + 0.01 * trained) if loader is namespace["_check_test_loader"] else (-1.0, -1.0)
+        return (20.0 + trained, 0.5 + 0.01 * trained) if loader is test_loader else (-1.0, -1.0)
 
-    saved = {name: namespace.get(name) for name in ("train_epoch", "evaluate", "_check_test_loader")}
-    namespace.update(train_epoch=train_epoch, evaluate=evaluate)
-    try:
+    with names_replaced(namespace, {"train_epoch": train_epoch, "evaluate": evaluate}):
         yield log
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = value
 
 
 def _run(namespace, epochs, penalty=None):
     net = nn.Linear(4, 3)
     train_loader, test_loader = _loader(), _loader(batch_size=5)
-    with _recorded_loop(namespace) as log:
-        namespace["_check_test_loader"] = test_loader
-        with contextlib.redirect_stdout(io.StringIO()):  # the per-epoch lines are for the notebook, not the report
-            history = answer(namespace, "run_experiment")(net, torch.optim.SGD(net.parameters(), lr=0.1), train_loader,
-                                                           test_loader, epochs, penalty=penalty)
+    # the per-epoch lines are for the notebook, not the report
+    with _recorded_loop(namespace, test_loader) as log, contextlib.redirect_stdout(io.StringIO()):
+        history = answer(namespace, "run_experiment")(net, torch.optim.SGD(net.parameters(), lr=0.1), train_loader,
+                                                       test_loader, epochs, penalty=penalty)
     if not isinstance(history, dict) or any(key not in history for key in HISTORY_KEYS):
         raise CheckFailed(f"run_experiment should return a dictionary with the keys {', '.join(HISTORY_KEYS)}.")
     return {key: [as_float(v) for v in history[key]] for key in HISTORY_KEYS}, log, train_loader
@@ -913,6 +966,39 @@ def test_cnn2_flattens_64_by_7_by_7_features(namespace):
                           "poolings), then have 256 and 10 units.")
 
 
+def _reference_cnn2():
+    """CNN2 as the spec gives it, built by the kit."""
+    return nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(64 * 7 * 7, 256), nn.ReLU(), nn.Linear(256, 10), nn.LogSoftmax(dim=1))
+
+
+CNN2_COMPUTATION = ("5x5 convolutions with 32 and 64 filters and padding 2, each followed by a ReLU and 2x2 max "
+                    "pooling, then fully connected 3136 → 256, a ReLU, 256 → 10 and log-softmax")
+
+
+def _require_cnn2_computation(net, who):
+    """Fail unless ``net`` (in its current mode) computes CNN2's log-probabilities with its own weights."""
+    x = torch.rand(*MNIST_BATCH)
+    reference = with_weights_of(_reference_cnn2(), net, x)
+    if reference is None:
+        raise CheckFailed(f"{who}'s convolutions and fully connected layers are not CNN2's: {CNN2_COMPUTATION}.")
+    with torch.no_grad():
+        if not torch.allclose(_forward(net, x, who), reference(x), rtol=1e-4, atol=1e-5):
+            raise CheckFailed(f"{who} does not compute CNN2's network: {CNN2_COMPUTATION}.")
+
+
+@pytest.mark.grade("cnn2")
+def test_cnn2_computes_the_corrected_network(namespace):
+    """With CNN2's weights copied into the spec's network, both compute the same log-probabilities."""
+    _require_cnn2_computation(_build(namespace, "CNN2"), "CNN2")
+
+
+@pytest.mark.grade("cnn2")
+def test_cnn2_trains(namespace):
+    require_trains(_build(namespace, "CNN2"), torch.rand(*MNIST_BATCH), "CNN2")
+
+
 def _cnn3(namespace, p):
     return _build(namespace, "CNN3", p=p)
 
@@ -970,3 +1056,71 @@ def test_cnn3_has_dropout_with_probability_p(namespace):
         net = _cnn3(namespace, 0.0).train()
         if not torch.allclose(net(x), net(x), atol=1e-6):
             raise CheckFailed("CNN3(p=0) still drops units: use the dropout probability p.")
+
+
+@pytest.mark.grade("cnn3")
+def test_cnn3_is_cnn2_with_regularization(namespace):
+    """A new CNN3 in eval mode is CNN2: its batch normalization still holds its initial statistics (mean 0,
+    variance 1, scale 1, shift 0), which leave activations as they are, and dropout is off."""
+    _require_cnn2_computation(_cnn3(namespace, 0.2).eval(), "CNN3 in eval mode, without regularization,")
+
+
+@pytest.mark.grade("cnn3")
+def test_cnn3_trains(namespace):
+    require_trains(_build(namespace, "CNN3"), torch.rand(*MNIST_BATCH), "CNN3()")
+
+
+@pytest.mark.grade("cnn3")
+def test_cnn3_drops_single_units_with_probability_p(namespace):
+    """Measured at the input of every fully connected layer that has dropout, with the default p and another."""
+    x = torch.rand(16, 1, 28, 28)
+    for p in (0.6, None):
+        net = _build(namespace, "CNN3") if p is None else _cnn3(namespace, p)
+        for seen in filter(None, _dropout_seen_at_linear_inputs(net, x)):
+            fault = dropout_fault(seen, 0.2 if p is None else p)
+            if fault is not None:
+                who = "CNN3() (default p=0.2)" if p is None else f"CNN3(p={p})"
+                raise CheckFailed(f"{who}: the dropout before a fully connected layer is wrong: {fault}.")
+
+
+# ---------------------------------------------------------------- the kit's versions of answers other answers call
+
+
+def _kit_base_flatten_size(width, kernel_size):
+    with torch.no_grad():
+        return _reference_stack(1, kernel_size)(torch.zeros(1, 1, width, width)).shape[1]
+
+
+def _kit_train_epoch(net, loader, optimizer, penalty=None):
+    net.train()
+    total = correct = count = 0.0
+    for images, labels in loader:
+        optimizer.zero_grad()
+        scores = net(images)
+        loss = F.cross_entropy(scores, labels)
+        (loss + penalty(net) if penalty is not None else loss).backward()
+        optimizer.step()
+        total += loss.item() * len(labels)
+        correct += float((scores.argmax(dim=1) == labels).sum())
+        count += len(labels)
+    return total / count, correct / count
+
+
+def _kit_evaluate(net, loader):
+    net.eval()
+    total = correct = count = 0.0
+    with torch.no_grad():
+        for images, labels in loader:
+            scores = net(images)
+            total += F.cross_entropy(scores, labels, reduction="sum").item()
+            correct += float((scores.argmax(dim=1) == labels).sum())
+            count += len(labels)
+    return total / count, correct / count
+
+
+# While an item is graded, the other answers it calls are these (autograder.check_plugin.answers_standing_in)
+STAND_INS = {
+    "base_cnn": {"base_flatten_size": _kit_base_flatten_size},
+    "dropout_cnn": {"base_flatten_size": _kit_base_flatten_size},
+    "run_experiment": {"train_epoch": _kit_train_epoch, "evaluate": _kit_evaluate},
+}

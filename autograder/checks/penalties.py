@@ -3,9 +3,10 @@
 One group of checks per graded item of autograder/specs/penalties.md. Each check
 probes one behaviour on tiny synthetic tensors, so that an answer earns partial
 credit for the parts it gets right. Where one answer uses another (train_epoch in
-momentum_sweep), the check compares with the student's own function, so that a
-mistake costs points on its own item only. Failure messages name the concept that
-went wrong, never the probe or the numbers it expects.
+momentum_sweep), the kit's own version stands in for it while the item is graded
+(STAND_INS, at the end), so that a mistake costs points on its own item only.
+Failure messages name the concept that went wrong, never the probe or the numbers
+it expects.
 """
 
 import copy
@@ -15,7 +16,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from matplotlib.patches import Rectangle
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -23,6 +24,9 @@ from autograder.check_runner import CheckFailed
 from autograder.checks.probes import (
     answer,
     answer_figure,
+    dropout_between,
+    dropout_fault,
+    histogram_in,
     layers_of,
     parameter_values,
     penalty_value,
@@ -33,6 +37,7 @@ from autograder.checks.probes import (
     require_plain_number,
     require_returned_figure,
     require_trained_parameters,
+    require_trains,
     same_tensors,
     share_parameters,
 )
@@ -254,26 +259,9 @@ def _recorded_inputs(net, x):
 
 
 def _dropout_between(before, received):
-    """(share of units dropped, factor by which the kept ones are scaled) between two linear layers, or None.
-
-    `before` is the output of one linear layer and `received` the input of the next; without
-    dropout, received = relu(before). Returns None when received is exactly relu(before).
-    """
-    expected = torch.relu(before)
-    if received.shape != expected.shape:
-        raise CheckFailed("the linear layers are not connected in order (one layer's output feeds the next).")
-    if torch.allclose(received, expected, rtol=1e-5, atol=1e-6):
-        return None
-    active = expected > 1e-4
-    dropped = (received == 0) & active
-    kept = active & ~dropped
-    scale = float((received[kept] / expected[kept]).median()) if kept.any() else float("nan")
-    return float(dropped.sum()) / max(1, int(active.sum())), scale
-
-
-def _is_dropout(measured, p, tolerance=0.06):
-    share, scale = measured
-    return abs(share - p) < tolerance and np.isclose(scale, 1 / (1 - p), rtol=1e-3)
+    """The dropout between one linear layer's output (`before`) and the next one's input, which without
+    dropout is relu(before); None when there is none."""
+    return dropout_between(torch.relu(before), received)
 
 
 # ---------------------------------------------------------------- MyNetworkWithDropout
@@ -321,6 +309,14 @@ def test_dropout_net_is_my_network_in_eval_mode(namespace):
     if first.shape != reference.shape or not torch.allclose(first, reference, rtol=1e-5, atol=1e-6):
         raise CheckFailed("in eval mode MyNetworkWithDropout does not compute what MyNetwork computes "
                           "(fc1, ReLU, fc2, ReLU, fc3).")
+    if [(layer.in_features, layer.out_features) for layer in layers] != [(IMAGE_PIXELS, 128), (128, 64), (64, 10)]:
+        raise CheckFailed("MyNetworkWithDropout's layers are not MyNetwork's: 784 → 128 → 64 → 10.")
+
+
+@pytest.mark.grade("MyNetworkWithDropout")
+def test_dropout_net_trains(namespace):
+    net, _ = _dropout_net(namespace, _P)
+    require_trains(net, _images(8), "MyNetworkWithDropout")
 
 
 @pytest.mark.grade("MyNetworkWithDropout", weight=2)
@@ -342,14 +338,12 @@ def test_dropout_probability_is_p(namespace):
         measured = _dropout_between(records["fc1"][1], records["fc2"][0])
         if measured is None:
             continue  # no dropout there at all: the check above takes those points
-        if _is_dropout(measured, 0.5 if p is None else p):
+        fault = dropout_fault(measured, 0.5 if p is None else p)
+        if fault is None:
             continue
-        if p is None:
+        if p is None and abs(measured.share - 0.5) >= 0.06:
             raise CheckFailed("MyNetworkWithDropout's default dropout probability is not 0.5, the seed's.")
-        if _is_dropout(measured, 1 - p, tolerance=0.06) or abs(measured[0] - (1 - p)) < 0.06:
-            raise CheckFailed("p is the probability of dropping a unit (nn.Dropout(p)), not of keeping it.")
-        raise CheckFailed("the dropout after fc1 does not drop units with probability p and scale the others "
-                          "by 1/(1-p), as nn.Dropout(p) does.")
+        raise CheckFailed(f"the dropout after fc1 is wrong: {fault}.")
 
 
 @pytest.mark.grade("MyNetworkWithDropout")
@@ -436,9 +430,10 @@ def test_network_has_dropout_after_every_hidden_layer(namespace):
             if measured is None:
                 raise CheckFailed("with dropout > 0, build_network's network has no dropout after some hidden "
                                   "layer: every hidden layer's ReLU is followed by dropout.")
-            if not _is_dropout(measured, p):
-                raise CheckFailed("the dropout in build_network's network does not drop units with the "
-                                  "probability given as the dropout argument (scaling the others by 1/(1-p)).")
+            fault = dropout_fault(measured, p)
+            if fault is not None:
+                raise CheckFailed(f"the dropout in build_network's network is not what the dropout argument ({p}) "
+                                  f"asks: {fault}.")
 
 
 @pytest.mark.grade("build_network")
@@ -459,6 +454,11 @@ def test_network_has_no_dropout_on_input_or_output(namespace):
     if any(_dropout_between(outputs[i - 1], inputs[i]) is not None for i in range(1, len(inputs))):
         raise CheckFailed("with the default dropout=0.0 the network still drops units: add dropout only when "
                           "dropout > 0.")
+
+
+@pytest.mark.grade("build_network")
+def test_network_trains(namespace):
+    require_trains(_build(namespace, [32, 16], 0.3), _images(8), "build_network's network")
 
 
 @pytest.mark.grade("build_network")
@@ -649,25 +649,18 @@ def _panels(figure):
     return axes[0], axes[1]
 
 
-def _bars(ax):
-    return [patch for patch in ax.patches if isinstance(patch, Rectangle)]
-
-
 def _require_histogram_of(ax, weights, which, other):
-    bars = _bars(ax)
-    if not bars:
-        raise CheckFailed(f"the {which} panel shows no histogram bars: draw it with ax.hist (or plt.hist).")
-    heights = np.array([bar.get_height() for bar in bars])
-    left = min(bar.get_x() for bar in bars)
-    right = max(bar.get_x() + bar.get_width() for bar in bars)
+    histogram = histogram_in(ax)
+    if histogram is None:
+        raise CheckFailed(f"the {which} panel shows no histogram: draw it with ax.hist (or plt.hist).")
+    left, right = histogram.edges[0], histogram.edges[-1]
     if np.isclose(left, other.min()) and np.isclose(right, other.max()):
         raise CheckFailed(f"the {which} panel shows the other layer's weights: hidden_weights go in the hidden "
                           "panel (left), output_weights in the output panel (right).")
     if not (np.isclose(left, weights.min()) and np.isclose(right, weights.max())):
         raise CheckFailed(f"the {which} panel's histogram does not cover the range of the {which} weights.")
-    if not np.isclose(heights.sum(), len(weights)):
-        widths = np.array([bar.get_width() for bar in bars])
-        if np.isclose((heights * widths).sum(), 1.0):
+    if not np.isclose(histogram.heights.sum(), len(weights)):
+        if np.isclose((histogram.heights * np.diff(histogram.edges)).sum(), 1.0):
             raise CheckFailed("the histograms show densities: show counts (frequencies), as the y label says.")
         raise CheckFailed(f"the {which} panel's bar heights do not count the {which} weights.")
 
@@ -691,7 +684,7 @@ def test_histograms_show_the_weights(namespace):
 @pytest.mark.grade("plot_weight_histograms")
 def test_histograms_have_50_bins(namespace):
     with _histograms(namespace) as (_, figure):
-        if any(len(_bars(ax)) != _BINS for ax in _panels(figure)):
+        if any(histogram_in(ax) is None or len(histogram_in(ax).heights) != _BINS for ax in _panels(figure)):
             raise CheckFailed("each histogram should have 50 bins, as in the seed (bins=50).")
 
 
@@ -747,8 +740,20 @@ def test_sparsity_is_the_share_near_zero(namespace):
 def test_sparsity_uses_the_threshold(namespace):
     if not np.isclose(require_plain_number(_sparsity(namespace, 0.05), "sparsity"), 0.8):
         raise CheckFailed("sparsity does not use its threshold argument.")
-    if not np.isclose(require_plain_number(_sparsity(namespace), "sparsity"), 0.4):
+    between = torch.tensor([0.0015, -0.0015, 0.0005, 0.5], requires_grad=True)  # 1e-3 < |w| < 2e-3 for two
+    if not np.isclose(require_plain_number(_sparsity(namespace), "sparsity"), 0.4) or not np.isclose(
+            require_plain_number(answer(namespace, "sparsity")(between), "sparsity"), 0.25):
         raise CheckFailed("sparsity's default threshold is not 1e-3.")
+
+
+@pytest.mark.grade("sparsity")
+def test_sparsity_counts_strictly_below_the_threshold(namespace):
+    at = torch.tensor([0.5, -0.5, 0.25, 0.0015, -0.75], requires_grad=True)  # two of them exactly at 0.5
+    share = require_plain_number(answer(namespace, "sparsity")(at, 0.5), "sparsity")
+    if np.isclose(share, 0.8):
+        raise CheckFailed("sparsity counts weights with |w| equal to the threshold: only |w| < threshold count.")
+    if not np.isclose(share, 0.4):
+        raise CheckFailed("sparsity is not the share of the entries with |w| < threshold.")
 
 
 @pytest.mark.grade("sparsity")
@@ -780,9 +785,9 @@ def _seeded_start(seed):
         return parameter_values(_sweep_net())
 
 
-def _run_sweep(namespace, **overrides):
-    """Run the student's sweep with a make_net that records every network it builds and its starting weights."""
-    settings = {**_SWEEP, **overrides}
+def _run_sweep(namespace, momentums=_MOMENTUMS, *, defaults=False):
+    """Run the student's sweep with a make_net that records every network it builds and its starting weights;
+    with ``defaults``, without lr and seed."""
     built = []
 
     def make_net():
@@ -791,8 +796,9 @@ def _run_sweep(namespace, **overrides):
         return net
 
     train_loader, test_loader = _sweep_loaders()
-    result = answer(namespace, "momentum_sweep")(list(_MOMENTUMS), make_net, train_loader, test_loader,
-                                                  settings["epochs"], lr=settings["lr"], seed=settings["seed"])
+    given = {} if defaults else {"lr": _SWEEP["lr"], "seed": _SWEEP["seed"]}
+    result = answer(namespace, "momentum_sweep")(list(momentums), make_net, train_loader, test_loader,
+                                                  _SWEEP["epochs"], **given)
     return result, built
 
 
@@ -857,6 +863,19 @@ def test_sweep_trains_with_sgd_and_the_momentum(namespace):
 
 
 @pytest.mark.grade("momentum_sweep")
+def test_sweep_defaults_to_the_seeds_lr_and_seed(namespace):
+    """Without lr and seed, every run starts from the weights seed 12345 gives and trains with lr = 0.01."""
+    _, built = _run_sweep(namespace, [0.0], defaults=True)  # momentum 0: any use of the momentum gives the same
+    if len(built) != 1:
+        return  # a sweep that builds no network, or several, loses the points of the checks above
+    net, start = built[0]
+    if not same_tensors(start, _seeded_start(12345), rtol=0, atol=0):
+        raise CheckFailed("momentum_sweep's default seed is not 12345: keep the signature's seed=12345.")
+    if not same_tensors(parameter_values(net), _trained_from(namespace, start, 0.0, 0.01, _SWEEP["epochs"])):
+        raise CheckFailed("momentum_sweep's default learning rate is not 0.01: keep the signature's lr=0.01.")
+
+
+@pytest.mark.grade("momentum_sweep")
 def test_sweep_measures_the_test_accuracy(namespace):
     result, built = _run_sweep(namespace)
     if len(built) != len(_MOMENTUMS) or not isinstance(result, dict) or list(result) != list(_MOMENTUMS):
@@ -871,3 +890,45 @@ def test_sweep_measures_the_test_accuracy(namespace):
             raise CheckFailed("momentum_sweep measures the accuracy on the training data: use evaluate on "
                               "test_loader.")
         raise CheckFailed("momentum_sweep's accuracy is not evaluate(net, test_loader) of the trained network.")
+
+
+# ---------------------------------------------------------------- the kit's versions of answers other answers call
+
+
+def _kit_train_epoch(net, loader, optimizer, penalty=None):
+    net.train()
+    losses = []
+    for images, labels in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(images), labels)
+        if penalty is not None:
+            loss = loss + penalty(net)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
+def _kit_evaluate(net, loader):
+    net.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            correct += int((net(images).argmax(dim=1) == labels).sum())
+            total += len(labels)
+    return correct / total
+
+
+def _kit_build_network(hidden_sizes, dropout=0.0):
+    layers, n_inputs = [], IMAGE_PIXELS
+    for n_units in hidden_sizes:
+        layers += [nn.Linear(n_inputs, n_units), nn.ReLU(), *([nn.Dropout(dropout)] if dropout > 0 else [])]
+        n_inputs = n_units
+    return nn.Sequential(*layers, nn.Linear(n_inputs, N_CLASSES))
+
+
+# While an item is graded, the other answers it calls are these (autograder.check_plugin.answers_standing_in)
+STAND_INS = {
+    "momentum_sweep": {"train_epoch": _kit_train_epoch, "evaluate": _kit_evaluate},
+    "weight_histogram_data": {"build_network": _kit_build_network},  # its visible checks build a network
+}

@@ -7,13 +7,16 @@ generator as they found it.
 """
 
 import contextlib
+import itertools
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+import torch.nn.functional as F
 from matplotlib.figure import Figure
+from matplotlib.patches import Polygon, Rectangle, StepPatch
 from torch import nn
 
 from autograder.check_runner import CheckFailed
@@ -104,6 +107,88 @@ def recorded_calls(layers: Iterable[nn.Module]):
     finally:
         for hook in hooks:
             hook.remove()
+
+
+def weighted_layers_in_call_order(net: nn.Module, x: torch.Tensor) -> list[nn.Module]:
+    """The convolutions and linear layers of ``net`` in the order its forward pass on ``x`` calls them."""
+    with recorded_calls(layers_of(net, nn.Conv2d | nn.Linear)) as calls, torch.no_grad():
+        net(x)
+    return [call.layer for call in calls]
+
+
+def with_weights_of(reference: nn.Module, net: nn.Module, x: torch.Tensor) -> nn.Module | None:
+    """``reference`` (a network built to the spec) holding the weights of the student's ``net``: its
+    convolutions and linear layers get those of ``net`` in call order. None when the two have other layers
+    (other shapes, another number), which a check of the layers reports."""
+    theirs = weighted_layers_in_call_order(net, x)
+    ours = layers_of(reference, nn.Conv2d | nn.Linear)
+    if [tuple(p.shape) for layer in theirs for p in layer.parameters()] != [
+            tuple(p.shape) for layer in ours for p in layer.parameters()]:
+        return None
+    with torch.no_grad():
+        for mine, student in zip(ours, theirs, strict=True):
+            for own, given in zip(mine.parameters(), student.parameters(), strict=True):
+                own.copy_(given)
+    return reference
+
+
+def require_trains(net: nn.Module, x: torch.Tensor, who: str) -> None:
+    """Fail unless, in train mode, backward() from the scores of ``net`` on ``x`` reaches every parameter."""
+    try:
+        scores = net.train()(x)
+    except (CheckFailed, NotImplementedError):
+        raise
+    except Exception as error:
+        raise CheckFailed(f"{who} fails on a batch of {'x'.join(map(str, x.shape[1:]))} inputs "
+                          f"({type(error).__name__}: {error}).") from None
+    if not scores.requires_grad:
+        raise CheckFailed(f"{who}'s scores are cut from its parameters (.detach(), .data or torch.no_grad() in "
+                          "forward): no gradient can train it.")
+    F.cross_entropy(scores, torch.arange(len(x)) % scores.shape[1]).backward()
+    if any(p.grad is None or not bool(p.grad.any()) for p in net.parameters()):
+        raise CheckFailed(f"some of {who}'s parameters get no gradient: every layer must be used in forward.")
+
+
+# ---------------------------------------------------------------- dropout
+
+
+class DropoutSeen(NamedTuple):
+    """What dropout did to the units a layer receives, compared with what it would receive without it."""
+
+    share: float  # of the units carrying a signal, the share set to zero
+    scale: float  # the factor (median) by which the kept units were multiplied
+    whole_rows: float  # of the samples with many active units, the share that lost all of them at once
+
+
+def dropout_between(undropped: torch.Tensor, received: torch.Tensor) -> DropoutSeen | None:
+    """Dropout between what a layer would receive (``undropped``) and what it did receive; None if nothing
+    was dropped. Only units that carry a signal (> 0) count: zero stays zero under dropout."""
+    if received.shape != undropped.shape:
+        raise CheckFailed("the layers are not connected in order (one layer's output feeds the next).")
+    if torch.allclose(received, undropped, rtol=1e-4, atol=1e-6):
+        return None
+    active = undropped > 1e-4
+    dropped = (received == 0) & active
+    kept = active & ~dropped
+    scale = float((received[kept] / undropped[kept]).median()) if kept.any() else float("nan")
+    rows_active, rows_dropped = active.flatten(1).sum(1), dropped.flatten(1).sum(1)
+    many = rows_active >= 20  # with 20 units, a row loses all of them by chance with probability p**20
+    whole = float((rows_dropped[many] == rows_active[many]).float().mean()) if many.any() else 0.0
+    return DropoutSeen(float(dropped.sum()) / max(1, int(active.sum())), scale, whole)
+
+
+def dropout_fault(seen: DropoutSeen, p: float, tolerance: float = 0.06) -> str | None:
+    """What is wrong with dropout seen where dropout of probability ``p`` belongs (None: nothing), in words."""
+    if seen.whole_rows > 0.05:
+        return ("it drops whole samples at once instead of single units (nn.Dropout1d or nn.Dropout2d on a batch "
+                "of feature vectors treat each sample as a channel): use nn.Dropout(p)")
+    if abs(seen.share - p) >= tolerance:
+        if abs(seen.share - (1 - p)) < tolerance:
+            return "it drops units with probability 1 - p: p is the probability of dropping a unit, not of keeping it"
+        return f"it drops units with a probability of about {seen.share:.0%}, not with the probability p = {p:.0%}"
+    if not np.isclose(seen.scale, 1 / (1 - p), rtol=1e-3):
+        return "the units it keeps are not scaled by 1/(1-p), as nn.Dropout(p) does, so eval mode sees other sizes"
+    return None
 
 
 # ---------------------------------------------------------------- optimizers
@@ -208,6 +293,35 @@ def require_differentiable_scalar(value, who: str, summed_over: str = "all param
 
 def _show_nothing(*args, **kwargs) -> None:
     """plt.show while a check draws: the figure stays open for the check, whatever the backend."""
+
+
+class Histogram(NamedTuple):
+    """A histogram as a plot shows it: its bin edges (one more than the bins) and the height of each bin."""
+
+    edges: np.ndarray
+    heights: np.ndarray
+
+
+def histogram_in(ax) -> Histogram | None:
+    """The histogram an axes shows, whatever drew it: bars (``ax.hist``, ``ax.bar``, seaborn's ``histplot``),
+    stairs (``ax.stairs``) or a step outline, open or filled (``ax.hist`` with ``histtype='step'`` or
+    ``'stepfilled'``). None when it shows none."""
+    for patch in ax.patches:
+        if isinstance(patch, StepPatch):
+            values, edges, _ = patch.get_data()
+            return Histogram(np.asarray(edges, dtype=float), np.asarray(values, dtype=float))
+    bars = sorted((patch for patch in ax.patches if isinstance(patch, Rectangle)), key=lambda bar: bar.get_x())
+    if bars:
+        edges = [bar.get_x() for bar in bars] + [bars[-1].get_x() + bars[-1].get_width()]
+        return Histogram(np.array(edges, dtype=float), np.array([bar.get_height() for bar in bars], dtype=float))
+    for patch in ax.patches:
+        if isinstance(patch, Polygon):  # a step outline: each bin's top is a segment from left to right
+            xy = np.asarray(patch.get_xy(), dtype=float)
+            tops = [(x0, x1, y0) for (x0, y0), (x1, y1) in itertools.pairwise(xy) if y0 == y1 and x1 > x0]
+            if tops:
+                return Histogram(np.array([x0 for x0, _, _ in tops] + [tops[-1][1]]),
+                                 np.array([height for _, _, height in tops]))
+    return None
 
 
 @contextlib.contextmanager

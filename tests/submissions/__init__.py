@@ -35,6 +35,7 @@ from autograder.answers import (  # noqa: F401 (the tests import them from here,
     solution_answers,
     write_submissions,
 )
+from autograder.check_plugin import names_replaced, stand_ins
 from autograder.notebooks import nbgrader_of
 
 UNTOUCHED_RELEASE = "untouched-release"
@@ -210,6 +211,58 @@ def visible_checks(assignment: str) -> dict[str, str]:
     """The source of every autograded test cell of the release, by item: the checks a student sees."""
     return {nbgrader_of(cell)["grade_id"]: cell.source for cell in notebooks.read(release_path(assignment)).cells
             if cell.cell_type == "code" and nbgrader_of(cell).get("grade")}
+
+
+def visible_failures(assignment, answers) -> dict[str, str]:
+    """The items whose visible checks (the released test cells) fail for these answer cells, with the error;
+    as the grader runs them, with the kit's versions of the other answers an item calls."""
+    failures = {}
+    checks_module = importlib.import_module(f"autograder.checks.{assignment}")
+    for grade_id, source in visible_checks(assignment).items():
+        namespace = exec_answers(assignment, answers)
+        try:
+            with names_replaced(namespace, stand_ins(checks_module, grade_id)):
+                exec(compile(source, f"<{grade_id} visible checks>", "exec"), namespace)
+        except Exception as error:  # a failing assert or a crash: the cell fails either way
+            failures[grade_id] = f"{type(error).__name__}: {error}"
+    return failures
+
+
+def defining_items(assignment: str) -> dict[str, str]:
+    """name -> the item whose solution answer defines it (a function, a class or a setting)."""
+    defined = {}
+    for grade_id, source in solution_answers(assignment).items():
+        for node in ast.parse(source).body:
+            names = [node.name] if isinstance(node, ast.FunctionDef | ast.ClassDef) else [
+                target.id for target in getattr(node, "targets", []) if isinstance(target, ast.Name)]
+            defined.update(dict.fromkeys(names, grade_id.removesuffix("_answer")))
+    return defined
+
+
+def other_answers_used(assignment: str) -> dict[str, set[str]]:
+    """item -> the names of other items' answers that its solution answer or its visible checks use."""
+    defined = defining_items(assignment)
+    sources = {grade_id.removesuffix("_answer"): [source] for grade_id, source in solution_answers(assignment).items()}
+    for grade_id, source in visible_checks(assignment).items():
+        sources.setdefault(grade_id, []).append(source)
+    used = {}
+    for item, texts in sources.items():
+        names = {node.id for text in texts for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Name)}
+        others = {name for name in names if defined.get(name, item) != item}
+        if others:
+            used[item] = others
+    return used
+
+
+def broken_answers(assignment: str, names: Sequence[str]) -> dict[str, str]:
+    """Answer cells in which each of ``names`` (answers that other items call) raises when called."""
+    owners = defining_items(assignment)
+    cells = {}
+    for name in names:
+        cell_id = answer_cell_id(owners[name])
+        cells[cell_id] = (cells.get(cell_id, solution_answers(assignment)[cell_id])
+                          + f"\n\ndef {name}(*args, **kwargs):\n    raise RuntimeError('broken {name}')\n")
+    return cells
 
 
 def copy_release(folder: Path, assignment: str, name: str = UNTOUCHED_RELEASE) -> Path:

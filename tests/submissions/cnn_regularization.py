@@ -323,7 +323,9 @@ KNOWN_WRONG: dict[str, Variant] = {
             "nn.Sequential(nn.Flatten(), nn.Linear(base_flatten_size(width, kernel_size), 100), nn.ReLU(), "
             "nn.Dropout(p), nn.Linear(100, 50), nn.ReLU(), nn.Dropout(p), nn.Linear(50, 10), nn.Dropout(p))")),
     "dropout-ignores-p": wrong(
-        "dropout_cnn", "probability p", fails="test_dropout_is_active_in_train_mode_and_uses_p",
+        "dropout_cnn", "probability p", fails=("test_dropout_cnn_computes_the_base_network "
+                                               "test_dropout_drops_single_units_with_probability_p "
+                                               "test_dropout_is_active_in_train_mode_and_uses_p"),
         source=_dropout_cnn(
             "nn.Sequential(nn.Flatten(), nn.Dropout(0.25), nn.Linear(base_flatten_size(width, kernel_size), 100), "
             "nn.ReLU(), nn.Dropout(0.25), nn.Linear(100, 50), nn.ReLU(), nn.Dropout(0.25), nn.Linear(50, 10))")),
@@ -440,7 +442,9 @@ KNOWN_WRONG: dict[str, Variant] = {
         """),
     # ------------------------------------------------------------ cnn2
     "cnn2-padding-one": wrong(
-        "cnn2", "padding 2", fails="test_cnn2_convolutions_preserve_the_size test_cnn2_flattens_64_by_7_by_7_features",
+        "cnn2", "padding 2", fails=("test_cnn2_convolutions_preserve_the_size "
+                                    "test_cnn2_flattens_64_by_7_by_7_features "
+                                    "test_cnn2_computes_the_corrected_network"),
         source=_CNN2,
         replace={
             "nn.Conv2d(1, 32, kernel_size=5, padding=2)": "nn.Conv2d(1, 32, kernel_size=5, padding=1)",
@@ -448,7 +452,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             "64 * 7 * 7": "64 * 5 * 5",
         }),
     "cnn2-pools-once": wrong(
-        "cnn2", "3136", fails="test_cnn2_flattens_64_by_7_by_7_features",
+        "cnn2", "3136", fails="test_cnn2_flattens_64_by_7_by_7_features test_cnn2_computes_the_corrected_network",
         source=_CNN2,
         replace={
             "64 * 7 * 7": "64 * 14 * 14",
@@ -456,15 +460,34 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     # ------------------------------------------------------------ cnn3
     "cnn3-fixed-dropout": wrong(
-        "cnn3", "probability p", fails="test_cnn3_has_dropout_with_probability_p",
+        "cnn3", "probability p", fails=("test_cnn3_has_dropout_with_probability_p "
+                                        "test_cnn3_drops_single_units_with_probability_p"),
         source=_CNN3,
         replace={"x.flatten(1), self.p,": "x.flatten(1), 0.2,"}),
+    # ------------------------------------------------------------ from the mutation report: computations and dropout
+    "dropout-cnn-average-pooling": wrong(
+        "dropout_cnn", "max pooling", fails="test_dropout_cnn_computes_the_base_network",
+        replace={"nn.Conv2d(in_channels, 32, kernel_size), nn.ReLU(), nn.MaxPool2d(2)":
+                 "nn.Conv2d(in_channels, 32, kernel_size), nn.ReLU(), nn.AvgPool2d(2)"}),
+    "dropout-cnn-drops-whole-images": wrong(
+        "dropout_cnn", "whole samples", fails="test_dropout_drops_single_units_with_probability_p",
+        replace={"nn.Dropout(p), nn.Linear(base_flatten_size": "nn.Dropout1d(p), nn.Linear(base_flatten_size"}),
+    "cnn2-average-pooling": wrong(
+        "cnn2", "max pooling", fails="test_cnn2_computes_the_corrected_network",
+        replace={"nn.MaxPool2d(2)": "nn.AvgPool2d(2)"}),
+    "cnn2-detached-scores": wrong(
+        "cnn2", "cut from its parameters", fails="test_cnn2_trains",
+        replace={"return F.log_softmax(self.fc2(x), dim=1)": "return F.log_softmax(self.fc2(x), dim=1).detach()"}),
+    "cnn3-tanh": wrong(
+        "cnn3", "CNN2's network", fails="test_cnn3_is_cnn2_with_regularization",
+        replace={"nn.BatchNorm2d(32), nn.ReLU()": "nn.BatchNorm2d(32), nn.Tanh()"}),
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ cnn2 and cnn3: the visible checks stop these
     "cnn2-returns-scores": wrong(
-        "cnn2", "log-probabilities", fails="test_cnn2_returns_log_probabilities_per_image",
+        "cnn2", "log-probabilities", fails=("test_cnn2_returns_log_probabilities_per_image "
+                                            "test_cnn2_computes_the_corrected_network"),
         source="""
         class CNN2(nn.Module):
             def __init__(self):
@@ -482,7 +505,8 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 return self.fc2(F.relu(self.fc1(x)))
         """),
     "cnn3-instance-norm": wrong(
-        "cnn3", "batch normalization", fails="test_cnn3_uses_batch_statistics_in_train_mode",
+        "cnn3", "batch normalization", fails=("test_cnn3_uses_batch_statistics_in_train_mode "
+                                              "test_cnn3_is_cnn2_with_regularization"),
         source=_CNN3,
         replace={
             "nn.BatchNorm2d(32)": "nn.InstanceNorm2d(32, affine=True)",
@@ -490,21 +514,24 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         }),
     "cnn3-no-running-statistics": wrong(
         "cnn3", "running statistics",
-        fails="test_cnn3_uses_batch_statistics_in_train_mode "
-              "test_cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
+        fails=("test_cnn3_uses_batch_statistics_in_train_mode "
+               "test_cnn3_uses_running_statistics_and_no_dropout_in_eval_mode "
+               "test_cnn3_is_cnn2_with_regularization"),
         source=_CNN3,
         replace={
             "nn.BatchNorm2d(32)": "nn.BatchNorm2d(32, track_running_stats=False)",
             "nn.BatchNorm2d(64)": "nn.BatchNorm2d(64, track_running_stats=False)",
         }),
     "functional-dropout-always-on": wrong(
-        "dropout_cnn", "eval mode", fails="test_dropout_is_off_in_eval_mode",
+        "dropout_cnn", "eval mode", fails="test_dropout_cnn_computes_the_base_network test_dropout_is_off_in_eval_mode",
         source=_dropout_cnn(
             "nn.Sequential(nn.Flatten(), nn.Linear(base_flatten_size(width, kernel_size), 100), nn.ReLU(), "
             "nn.Linear(100, 50), nn.ReLU())\n        self.out = nn.Linear(50, 10)",
             "return self.out(F.dropout(self.classifier(self.features(x)), self.p))")),
     "cnn3-dropout-in-eval-mode": wrong(
-        "cnn3", "eval mode", fails="test_cnn3_uses_running_statistics_and_no_dropout_in_eval_mode",
+        "cnn3", "eval mode", fails=("test_cnn3_uses_running_statistics_and_no_dropout_in_eval_mode "
+                                    "test_cnn3_is_cnn2_with_regularization "
+                                    "test_cnn3_drops_single_units_with_probability_p"),
         source=_CNN3,
         replace={"training=self.training": "training=True"}),
     "l2-penalty-is-the-norm": wrong(

@@ -318,13 +318,16 @@ KNOWN_WRONG: dict[str, Variant] = {
         }),
     # ------------------------------------------------------------ sparsity
     "sparsity-of-exact-zeros": wrong(
-        "sparsity", "exact zeros", fails="test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold",
+        "sparsity", "exact zeros", fails=("test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold "
+                                          "test_sparsity_counts_strictly_below_the_threshold"),
         replace={".abs() < threshold": " == 0"}),
     "sparsity-is-the-density": wrong(
-        "sparsity", "near zero", fails="test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold",
+        "sparsity", "near zero", fails=("test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold "
+                                        "test_sparsity_counts_strictly_below_the_threshold"),
         replace={"< threshold": ">= threshold"}),
     "sparsity-ignores-the-threshold": wrong(
-        "sparsity", "threshold", fails="test_sparsity_uses_the_threshold",
+        "sparsity", "threshold",
+        fails="test_sparsity_uses_the_threshold test_sparsity_counts_strictly_below_the_threshold",
         replace={"< threshold": "< 1e-3"}),
     # ------------------------------------------------------------ momentum_sweep
     "sweep-ignores-the-momentum": wrong(
@@ -358,6 +361,16 @@ KNOWN_WRONG: dict[str, Variant] = {
     "sweep-measures-on-training-data": wrong(
         "momentum_sweep", "training data", fails="test_sweep_measures_the_test_accuracy",
         replace={**_UNCOMMENTED_SEED, "evaluate(net, test_loader)": "evaluate(net, train_loader)"}),
+    # ------------------------------------------------------------ from the mutation report
+    "sparsity-at-most-the-threshold": wrong(
+        "sparsity", "equal to the threshold", fails="test_sparsity_counts_strictly_below_the_threshold",
+        replace={"< threshold": "<= threshold"}),
+    "dropout-drops-whole-images": wrong(
+        "MyNetworkWithDropout", "whole samples", fails="test_dropout_probability_is_p",
+        replace={"self.dropout = nn.Dropout(p=p)": "self.dropout = nn.Dropout1d(p=p)"}),
+    "sweep-default-lr-too-large": wrong(
+        "momentum_sweep", "default learning rate", fails="test_sweep_defaults_to_the_seeds_lr_and_seed",
+        replace={"epochs, lr=0.01, seed=12345": "epochs, lr=0.1, seed=12345"}),
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
@@ -401,7 +414,8 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
             return linears[0].weight.detach().flatten(), linears[-1].weight.detach().flatten()
         """),
     "sparsity-without-absolute-value": wrong(
-        "sparsity", "absolute", fails="test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold",
+        "sparsity", "absolute", fails=("test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold "
+                                       "test_sparsity_counts_strictly_below_the_threshold"),
         replace={".abs()": ""}),
     "l1-detached": wrong(
         "l1_penalty", "detached",
@@ -423,14 +437,16 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
                 "    return total / len(loader)",
         }),
     "sparsity-as-a-count": wrong(
-        "sparsity", "count", fails="test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold",
+        "sparsity", "count", fails=("test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold "
+                                    "test_sparsity_counts_strictly_below_the_threshold"),
         source="""
         def sparsity(weights, threshold=1e-3):
             return float((weights.detach().abs() < threshold).sum())
         """),
     "sparsity-as-a-tensor": wrong(
         "sparsity", "float",
-        fails="test_sparsity_is_the_share_near_zero test_sparsity_returns_a_float test_sparsity_uses_the_threshold",
+        fails=("test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold "
+               "test_sparsity_counts_strictly_below_the_threshold test_sparsity_returns_a_float"),
         replace={".item()": ""}),
     "sweep-returns-a-list": wrong(
         "momentum_sweep", "dict", fails="test_sweep_returns_an_accuracy_per_momentum",
@@ -578,6 +594,20 @@ ALTERNATIVE_CORRECT: dict[str, Mapping[str, str]] = {
                 plt.suptitle(title)
                 return fig
             """),
+    },
+    "style-histograms-as-step-outlines": {
+        **cell("plot_weight_histograms", replace={"ax.hist(weights, bins=50, alpha=0.7)":
+                                                  "ax.hist(weights, bins=50, histtype='step')"}),
+    },
+    "style-histograms-with-stairs": {
+        **cell("plot_weight_histograms", replace={"ax.hist(weights, bins=50, alpha=0.7)":
+                                                  "ax.stairs(*np.histogram(weights, bins=50), fill=True)"}),
+    },
+    "style-histograms-with-bars": {
+        **cell("plot_weight_histograms", replace={
+            "ax.hist(weights, bins=50, alpha=0.7)":
+                "counts, edges = np.histogram(weights, bins=50)\n"
+                "        ax.bar(edges[:-1], counts, width=np.diff(edges), align='edge')"}),
     },
     "style-sparsity-with-numpy": {
         **cell("sparsity", """

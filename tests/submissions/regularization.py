@@ -13,9 +13,7 @@ not name keep the solution. Most are written as replacements in the solution's c
   checks (tests/test_hidden_checks.py).
 - CHECK_LEVEL_WRONG: mistakes held to the hidden checks only, because the notebook
   cannot show them on one item alone: the visible checks of the test cell already
-  reject them (the student sees an assertion before handing in), or, for
-  build_net_with_dropout, dropout_experiment loses points too, since its setup calls
-  build_net_with_dropout.
+  reject them (the student sees an assertion before handing in).
 - ALTERNATIVE_CORRECT: correct answers in other styles than the solution's; full marks.
 """
 
@@ -202,7 +200,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 "torch.nn.Linear(128, 64), torch.nn.ReLU(),",
         }),
     "dropout-rate-is-keep-probability": wrong(
-        "build_net_with_dropout", "other than p",
+        "build_net_with_dropout", "not of keeping it",
         fails="test_dropout_net_is_random_in_training_mode test_dropout_after_the_first_linear_layer "
               "test_dropout_after_the_second_linear_layer",
         source="""
@@ -215,7 +213,7 @@ KNOWN_WRONG: dict[str, Variant] = {
             )
         """),
     "dropout-before-and-after-relu": wrong(
-        "build_net_with_dropout", "other than p",
+        "build_net_with_dropout", "not with the probability p",
         fails="test_dropout_after_the_first_linear_layer test_dropout_after_the_second_linear_layer",
         source="""
         def build_net_with_dropout(p):
@@ -251,7 +249,8 @@ KNOWN_WRONG: dict[str, Variant] = {
         "build_net_with_dropout", "784-128-64-10",
         fails="test_dropout_net_has_the_seed_layers test_dropout_net_is_the_seed_mlp_in_eval_mode "
               "test_dropout_net_is_random_in_training_mode test_dropout_after_the_first_linear_layer "
-              "test_dropout_after_the_second_linear_layer test_no_dropout_on_the_input_or_the_output",
+              "test_dropout_after_the_second_linear_layer test_no_dropout_on_the_input_or_the_output "
+              "test_dropout_net_trains",
         source="""
         def build_net_with_dropout(p):
             return torch.nn.Sequential(
@@ -396,6 +395,11 @@ KNOWN_WRONG: dict[str, Variant] = {
         source="""
         N_GRID_EXPERIMENTS = 2 * 4 * 5 * 6  # both early-stopping experiments, with every weight decay and dropout rate
         """),
+    # ------------------------------------------------------------ from the mutation report
+    "dropout-net-drops-whole-images": wrong(
+        "build_net_with_dropout", "whole samples", fails="test_dropout_after_the_first_linear_layer",
+        replace={"torch.nn.Dropout(p),\n        torch.nn.ReLU(),\n        torch.nn.Linear(128, 64)":
+                 "torch.nn.Dropout1d(p),\n        torch.nn.ReLU(),\n        torch.nn.Linear(128, 64)"}),
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
