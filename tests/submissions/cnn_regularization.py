@@ -666,6 +666,15 @@ ALTERNATIVE_CORRECT: dict[str, Mapping[str, str]] = {
                 return F.log_softmax(self.fc2(x), dim=1)
         """),
     "cnn3-functional-dropout": cell("cnn3", _CNN3),
+    "cnn3-spatial-dropout-too": cell("cnn3", _CNN3, replace={
+        "x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)":
+            "x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)\n"
+            "        x = F.dropout2d(x, self.p, training=self.training)  # whole feature maps, as well"}),
+    "cnn3-batch-norm-after-pooling": cell("cnn3", _CNN3, replace={
+        "x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)":
+            "x = self.bn1(F.max_pool2d(F.relu(self.conv1(x)), 2))",
+        "x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)":
+            "x = self.bn2(F.max_pool2d(F.relu(self.conv2(x)), 2))"}),
     "run-experiment-with-collections": cell("run_experiment", """
         import collections
 
