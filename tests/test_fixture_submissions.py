@@ -14,13 +14,13 @@ import pytest
 from autograder.checks import run_checks
 from tests.submissions import (
     UNTOUCHED_RELEASE,
+    answers_other_items_call,
     broken_answers,
     cases,
     copy_release,
     defining_items,
     exec_answers,
     grade_ids,
-    other_answers_used,
     release_stubs,
     tables,
     visible_failures,
@@ -140,8 +140,8 @@ def graded(tmp_path_factory):
         from autograder.grade import grade_paths
 
         folder = tmp_path_factory.mktemp(f"submissions-{assignment}")
-        write_submissions(folder, {**submissions(assignment), OTHER_ANSWERS_BROKEN: _other_answers_broken(assignment)},
-                          assignment=assignment)
+        broken = broken_answers(assignment, answers_other_items_call(assignment))
+        write_submissions(folder, {**submissions(assignment), OTHER_ANSWERS_BROKEN: broken}, assignment=assignment)
         copy_release(folder, assignment)
         return {result.student: result for result in grade_paths([folder], assignment=assignment, workers=2)}
 
@@ -185,17 +185,12 @@ def test_grader_gives_full_marks_to_a_correct_submission(graded, assignment, nam
     assert result.points == result.max_points
 
 
-def _other_answers_broken(assignment) -> dict[str, str]:
-    return broken_answers(assignment, sorted({name for names in other_answers_used(assignment).values()
-                                              for name in names}))
-
-
 @pytest.mark.parametrize("assignment", TABLES)
 def test_grader_grades_items_independently(graded, assignment):
     """When every answer that another item calls raises, do those answers' items lose points and no other item,
     through the visible checks as well as the hidden ones?"""
     owners = defining_items(assignment)
-    broken = {owners[name] for names in other_answers_used(assignment).values() for name in names}
+    broken = {owners[name] for name in answers_other_items_call(assignment)}
     lost = lost_points(items(graded(assignment)[OTHER_ANSWERS_BROKEN]))
     assert set(lost) == broken, lost
 

@@ -684,7 +684,8 @@ def test_histograms_show_the_weights(namespace):
 @pytest.mark.grade("plot_weight_histograms")
 def test_histograms_have_50_bins(namespace):
     with _histograms(namespace) as (_, figure):
-        if any(histogram_in(ax) is None or len(histogram_in(ax).heights) != _BINS for ax in _panels(figure)):
+        histograms = [histogram_in(ax) for ax in _panels(figure)]
+        if any(histogram is None or len(histogram.heights) != _BINS for histogram in histograms):
             raise CheckFailed("each histogram should have 50 bins, as in the seed (bins=50).")
 
 

@@ -165,7 +165,7 @@ def dropout_between(undropped: torch.Tensor, received: torch.Tensor) -> DropoutS
     was dropped. Only units that carry a signal (> 0) count: zero stays zero under dropout."""
     if received.shape != undropped.shape:
         raise CheckFailed("the layers are not connected in order (one layer's output feeds the next).")
-    if torch.allclose(received, undropped, rtol=1e-4, atol=1e-6):
+    if torch.allclose(received, undropped, rtol=1e-5, atol=1e-6):
         return None
     active = undropped > 1e-4
     dropped = (received == 0) & active

@@ -269,13 +269,18 @@ def _require_dropout_after(namespace, layer, p):
     net, linears = _dropout_net(namespace, p)
     _, received, _ = _probe_training_mode(net, linears)
     with torch.no_grad():
-        seen = dropout_between(torch.relu(linears[layer](received[layer])), received[layer + 1])
+        undropped = torch.relu(linears[layer](received[layer]))
+    seen = dropout_between(undropped, received[layer + 1])
     where = f"after the {_ORDINALS[layer]} linear layer"
     if seen is None or seen.share < 0.02:
         raise CheckFailed(f"{who}: no dropout {where} in training mode.")
     fault = dropout_fault(seen, p, tolerance=0.05)
     if fault is not None:
         raise CheckFailed(f"{who}: the dropout {where} is wrong: {fault}.")
+    got = received[layer + 1]  # every kept unit, not only most of them, is scaled by exactly 1/(1-p)
+    if not torch.allclose(got, torch.where(got != 0, undropped / (1 - p), 0.0), rtol=1e-4, atol=1e-6):
+        raise CheckFailed(f"{who}: {where}, the units that dropout keeps are not scaled by 1/(1-p), "
+                          "so eval mode sees activations of another size.")
 
 
 @pytest.mark.grade("build_net_with_dropout")

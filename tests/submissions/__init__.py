@@ -235,14 +235,15 @@ def defining_items(assignment: str) -> dict[str, str]:
         for node in ast.parse(source).body:
             names = [node.name] if isinstance(node, ast.FunctionDef | ast.ClassDef) else [
                 target.id for target in getattr(node, "targets", []) if isinstance(target, ast.Name)]
-            defined.update(dict.fromkeys(names, grade_id.removesuffix("_answer")))
+            defined.update(dict.fromkeys(names, grade_id.removesuffix(ANSWER_SUFFIX)))
     return defined
 
 
 def other_answers_used(assignment: str) -> dict[str, set[str]]:
     """item -> the names of other items' answers that its solution answer or its visible checks use."""
     defined = defining_items(assignment)
-    sources = {grade_id.removesuffix("_answer"): [source] for grade_id, source in solution_answers(assignment).items()}
+    sources = {grade_id.removesuffix(ANSWER_SUFFIX): [source]
+               for grade_id, source in solution_answers(assignment).items()}
     for grade_id, source in visible_checks(assignment).items():
         sources.setdefault(grade_id, []).append(source)
     used = {}
@@ -252,6 +253,11 @@ def other_answers_used(assignment: str) -> dict[str, set[str]]:
         if others:
             used[item] = others
     return used
+
+
+def answers_other_items_call(assignment: str) -> list[str]:
+    """The names of every answer that another item's answer or visible checks call, sorted."""
+    return sorted({name for names in other_answers_used(assignment).values() for name in names})
 
 
 def broken_answers(assignment: str, names: Sequence[str]) -> dict[str, str]:
