@@ -14,7 +14,6 @@ import itertools
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
@@ -23,11 +22,18 @@ from torchvision import transforms
 from autograder.check_plugin import names_replaced
 from autograder.check_runner import CheckFailed
 from autograder.checks.probes import (
+    ModeProbe,
+    accuracy_fault,
     answer,
     as_float,
     dropout_between,
     dropout_fault,
+    evaluated_minibatches,
+    kit_evaluate,
+    kit_train_epoch,
     layers_of,
+    loss_and_accuracy,
+    loss_fault,
     optimizer_settings,
     parameter_values,
     recorded_calls,
@@ -656,21 +662,9 @@ def test_unknown_names_raise_a_value_error(namespace):
 # ---------------------------------------------------------------- train_epoch and evaluate
 
 
-class _ModeProbe(nn.Module):
-    """Identity that records, per call, whether it ran in train mode and with gradients on."""
-
-    def __init__(self):
-        super().__init__()
-        self.calls = []
-
-    def forward(self, x):
-        self.calls.append((self.training, torch.is_grad_enabled()))
-        return x
-
-
 def _loop_net():
     torch.manual_seed(1)
-    return nn.Sequential(_ModeProbe(), nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    return nn.Sequential(ModeProbe(), nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
 
 
 def _loop_data():
@@ -703,23 +697,17 @@ def _reference_parameters(lr, penalty=None, zero_grad=True):
     return parameter_values(net)
 
 
-def _reference_loss_and_accuracy(lr, penalty=None):
-    """The mean cross-entropy per sample and the accuracy that the expected epoch measures on the way."""
-    minibatches = reference_sgd_epoch(_loop_net(), _loader(), lr, penalty)
-    seen = sum(minibatch.size for minibatch in minibatches)
-    total = sum(minibatch.cross_entropy * minibatch.size for minibatch in minibatches)
-    return total / seen, sum(minibatch.correct for minibatch in minibatches) / seen
+def _reference_minibatches(lr, penalty=None):
+    """What the expected epoch measures on each mini-batch on the way."""
+    return reference_sgd_epoch(_loop_net(), _loader(), lr, penalty)
 
 
 def _student_epoch(namespace, penalty=None, lr=0.5):
     net = _loop_net()
     optimizer = _counting_sgd(net.parameters(), lr=lr)
-    result = answer(namespace, "train_epoch")(net, _loader(), optimizer, penalty)
-    try:
-        loss, accuracy = result
-    except (TypeError, ValueError):
-        raise CheckFailed("train_epoch should return a pair (loss, accuracy).") from None
-    return net, optimizer, as_float(loss), as_float(accuracy)
+    loss, accuracy = loss_and_accuracy(answer(namespace, "train_epoch")(net, _loader(), optimizer, penalty),
+                                       "train_epoch")
+    return net, optimizer, loss, accuracy
 
 
 def _penalty_probe(net):
@@ -754,17 +742,14 @@ def test_penalty_is_added_to_the_loss(namespace):
 @pytest.mark.grade("train_epoch")
 def test_returns_mean_loss_per_sample_and_accuracy(namespace):
     _, _, loss, accuracy = _student_epoch(namespace)
-    expected_loss, expected_accuracy = _reference_loss_and_accuracy(0.5)
-    if not np.isclose(loss, expected_loss, rtol=1e-4):
-        raise CheckFailed("train_epoch's loss is not the mean cross-entropy per sample over the epoch (weight each "
-                          "batch's loss by its number of samples; measure it before the batch's step).")
-    if not np.isclose(accuracy, expected_accuracy, atol=1e-6):
-        raise CheckFailed("train_epoch's accuracy is not the fraction of the epoch's samples classified correctly.")
+    minibatches = _reference_minibatches(0.5)
+    fault = loss_fault(loss, minibatches, "train_epoch") or accuracy_fault(accuracy, minibatches, "train_epoch")
+    if fault is not None:
+        raise CheckFailed(fault)
     _, _, loss, _ = _student_epoch(namespace, penalty=_penalty_probe, lr=0.1)
-    expected_loss, _ = _reference_loss_and_accuracy(0.1, penalty=_penalty_probe)
-    if not np.isclose(loss, expected_loss, rtol=1e-4):
-        raise CheckFailed("with a penalty, train_epoch should report the cross-entropy without the penalty, so "
-                          "that runs with and without penalties compare.")
+    fault = loss_fault(loss, _reference_minibatches(0.1, penalty=_penalty_probe), "with a penalty, train_epoch")
+    if fault is not None:
+        raise CheckFailed(fault)
 
 
 @pytest.mark.grade("train_epoch")
@@ -778,24 +763,11 @@ def test_trains_in_train_mode(namespace):
 
 def _bn_net():
     torch.manual_seed(3)
-    return nn.Sequential(_ModeProbe(), nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
-
-
-def _reference_evaluation(net, loader):
-    net.eval()
-    with torch.no_grad():
-        x, y = loader.dataset.tensors
-        output = net(x)
-        return F.cross_entropy(output, y).item(), (output.argmax(dim=1) == y).float().mean().item()
+    return nn.Sequential(ModeProbe(), nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
 
 
 def _student_evaluation(namespace, net):
-    result = answer(namespace, "evaluate")(net, _loader())
-    try:
-        loss, accuracy = result
-    except (TypeError, ValueError):
-        raise CheckFailed("evaluate should return a pair (loss, accuracy).") from None
-    return as_float(loss), as_float(accuracy)
+    return loss_and_accuracy(answer(namespace, "evaluate")(net, _loader()), "evaluate")
 
 
 @pytest.mark.grade("evaluate")
@@ -817,12 +789,10 @@ def test_returns_mean_loss_per_sample_and_accuracy_on_the_loader(namespace):
     with torch.no_grad():
         net(torch.randn(32, 4))  # running statistics that differ from the defaults
     loss, accuracy = _student_evaluation(namespace, net)
-    expected_loss, expected_accuracy = _reference_evaluation(net, _loader())
-    if not np.isclose(loss, expected_loss, rtol=1e-4):
-        raise CheckFailed("evaluate's loss is not the mean cross-entropy per sample of the loader (weight each "
-                          "batch by its number of samples).")
-    if not np.isclose(accuracy, expected_accuracy, atol=1e-6):
-        raise CheckFailed("evaluate's accuracy is not the fraction of the loader's samples classified correctly.")
+    minibatches = evaluated_minibatches(net, _loader())
+    fault = loss_fault(loss, minibatches, "evaluate") or accuracy_fault(accuracy, minibatches, "evaluate")
+    if fault is not None:
+        raise CheckFailed(fault)
 
 
 # ---------------------------------------------------------------- run_experiment
@@ -1091,36 +1061,9 @@ def test_cnn3_drops_single_units_with_probability_p(namespace):
 # ---------------------------------------------------------------- the kit's versions of answers other answers call
 
 
-def _kit_train_epoch(net, loader, optimizer, penalty=None):
-    net.train()
-    total = correct = count = 0.0
-    for images, labels in loader:
-        optimizer.zero_grad()
-        scores = net(images)
-        loss = F.cross_entropy(scores, labels)
-        (loss + penalty(net) if penalty is not None else loss).backward()
-        optimizer.step()
-        total += loss.item() * len(labels)
-        correct += float((scores.argmax(dim=1) == labels).sum())
-        count += len(labels)
-    return total / count, correct / count
-
-
-def _kit_evaluate(net, loader):
-    net.eval()
-    total = correct = count = 0.0
-    with torch.no_grad():
-        for images, labels in loader:
-            scores = net(images)
-            total += F.cross_entropy(scores, labels, reduction="sum").item()
-            correct += float((scores.argmax(dim=1) == labels).sum())
-            count += len(labels)
-    return total / count, correct / count
-
-
 # While an item is graded, the other answers it calls are these (autograder.check_plugin.answers_standing_in)
 STAND_INS = {
     "base_cnn": {"base_flatten_size": _reference_flatten_size},
     "dropout_cnn": {"base_flatten_size": _reference_flatten_size},
-    "run_experiment": {"train_epoch": _kit_train_epoch, "evaluate": _kit_evaluate},
+    "run_experiment": {"train_epoch": kit_train_epoch, "evaluate": kit_evaluate},
 }

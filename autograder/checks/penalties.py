@@ -16,18 +16,24 @@ import itertools
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from autograder.check_runner import CheckFailed
 from autograder.checks.probes import (
+    ModeProbe,
+    accuracy_fault,
     answer,
     answer_figure,
     dropout_between,
     dropout_fault,
+    evaluated_minibatches,
     histogram_in,
+    kit_evaluate,
+    kit_train_epoch,
     layers_of,
+    loss_and_accuracy,
+    loss_fault,
     parameter_values,
     penalty_value,
     recorded_calls,
@@ -215,27 +221,30 @@ def test_epoch_adds_the_penalty_to_the_loss(namespace):
             "(not .item()), to the loss before loss.backward()."))])
 
 
-@pytest.mark.grade("train_epoch")
-def test_epoch_returns_the_mean_minibatch_loss(namespace):
+def _returned_measures(namespace):
+    """What the student's train_epoch returns, and what the epoch measures on each minibatch, for one epoch with
+    the probe penalty and a zero learning rate: the network stays fixed, so every minibatch's loss and predictions
+    are known however the steps are taken."""
     net = _small_net()
-    # a zero learning rate keeps the network fixed, so every minibatch loss is known however the steps are taken
-    reference = reference_sgd_epoch(copy.deepcopy(net), _epoch_loader(), 0.0, _probe_penalty)
-    losses = [minibatch.loss for minibatch in reference]
-    penalty = float(_probe_penalty(net))
-    returned = require_plain_number(_student_epoch(namespace, net, _epoch_loader(), 0.0, penalty=_probe_penalty),
-                                    "train_epoch")
-    sizes = [minibatch.size for minibatch in reference]
-    means = (np.mean(losses), np.average(losses, weights=sizes))  # per minibatch, or per image: both accepted
-    if any(np.isclose(returned, mean, rtol=1e-4) for mean in means):
-        return
-    if any(np.isclose(returned, mean - penalty, rtol=1e-4) for mean in means):
-        raise CheckFailed("train_epoch returns the mean loss without the penalty: return the mean of the total "
-                          "loss that is back-propagated (cross-entropy + penalty).")
-    if np.isclose(returned, losses[-1], rtol=1e-4):
-        raise CheckFailed("train_epoch returns the loss of the last minibatch: return the mean over all minibatches.")
-    if np.isclose(returned, sum(losses), rtol=1e-4):
-        raise CheckFailed("train_epoch returns the sum of the minibatch losses: return their mean.")
-    raise CheckFailed("train_epoch does not return the mean minibatch loss (cross-entropy + penalty) of the epoch.")
+    minibatches = reference_sgd_epoch(copy.deepcopy(net), _epoch_loader(), 0.0, _probe_penalty)
+    returned = _student_epoch(namespace, net, _epoch_loader(), 0.0, penalty=_probe_penalty)
+    return loss_and_accuracy(returned, "train_epoch"), minibatches
+
+
+@pytest.mark.grade("train_epoch")
+def test_epoch_returns_the_mean_cross_entropy_per_sample(namespace):
+    (loss, _), minibatches = _returned_measures(namespace)
+    fault = loss_fault(loss, minibatches, "train_epoch")
+    if fault is not None:
+        raise CheckFailed(fault)
+
+
+@pytest.mark.grade("train_epoch")
+def test_epoch_returns_the_accuracy(namespace):
+    (_, accuracy), minibatches = _returned_measures(namespace)
+    fault = accuracy_fault(accuracy, minibatches, "train_epoch")
+    if fault is not None:
+        raise CheckFailed(fault)
 
 
 @pytest.mark.grade("train_epoch")
@@ -485,61 +494,62 @@ def _labelled_loader(net, correct, n=50, n_features=12):
     return DataLoader(TensorDataset(x, labels), batch_size=_EVAL_BATCH, shuffle=False)
 
 
-def _evaluate(namespace, net, loader):
-    return require_plain_number(answer(namespace, "evaluate")(net, loader), "evaluate")
+def _evaluated(namespace, net, loader):
+    return loss_and_accuracy(answer(namespace, "evaluate")(net, loader), "evaluate")
 
 
-@pytest.mark.grade("evaluate", weight=2)
-def test_evaluate_counts_every_image(namespace):
+def _evaluate_measures(namespace):
+    """What the student's evaluate returns for a network and a loader of uneven minibatches, and what that network
+    measures on each of them; 4 images of the first minibatch and the whole (small) last one are right."""
     net = nn.Linear(12, 4)
-    correct = [0, 1, 2, 3, 48, 49]  # 4 of the first minibatch and the whole (small) last one
-    accuracy = _evaluate(namespace, net, _labelled_loader(net, correct))
-    expected = len(correct) / 50
-    if np.isclose(accuracy, expected):
-        return
-    if np.isclose(accuracy, 100 * expected):
-        raise CheckFailed("evaluate returns a percentage: return the accuracy as a fraction between 0 and 1.")
-    if np.isclose(accuracy, (4 / 16 + 0 + 0 + 2 / 2) / 4):
-        raise CheckFailed("evaluate averages the accuracies of the minibatches, but the last one is smaller: "
-                          "count the correct predictions over all images and divide by their number.")
-    if np.isclose(accuracy, 4 / 16):
-        raise CheckFailed("evaluate measures the first minibatch only: count over every minibatch of the loader.")
-    raise CheckFailed("evaluate does not return the share of the loader's images whose predicted class "
-                      "(the argmax of the scores) is the label.")
+    loader = _labelled_loader(net, [0, 1, 2, 3, 48, 49])
+    return _evaluated(namespace, net, loader), evaluated_minibatches(net, loader)
+
+
+@pytest.mark.grade("evaluate")
+def test_evaluate_returns_the_mean_cross_entropy_per_sample(namespace):
+    (loss, _), minibatches = _evaluate_measures(namespace)
+    fault = loss_fault(loss, minibatches, "evaluate")
+    if fault is not None:
+        raise CheckFailed(fault)
+
+
+@pytest.mark.grade("evaluate")
+def test_evaluate_counts_every_image(namespace):
+    (_, accuracy), minibatches = _evaluate_measures(namespace)
+    fault = accuracy_fault(accuracy, minibatches, "evaluate")
+    if fault is not None:
+        raise CheckFailed(fault)
+
+
+def _probed_net():
+    """A network with dropout whose ModeProbe (net[0]) records how evaluate runs it."""
+    return nn.Sequential(ModeProbe(), nn.Linear(12, 32), nn.ReLU(), nn.Dropout(0.9), nn.Linear(32, 4))
 
 
 @pytest.mark.grade("evaluate")
 def test_evaluate_uses_eval_mode(namespace):
-    net = nn.Sequential(nn.Linear(12, 32), nn.ReLU(), nn.Dropout(0.9), nn.Linear(32, 4))
-    loader = _labelled_loader(net, range(50))  # every label is the eval-mode prediction
+    net = _probed_net()
+    loader = _labelled_loader(net, range(50))
+    net[0].calls.clear()  # the loader's labels came from a call of its own
     net.train()  # as train_epoch leaves it
-    # every prediction is right in eval mode: 1.0, or 100 for an answer that loses its points for percentages
-    if not any(np.isclose(_evaluate(namespace, net, loader), full) for full in (1.0, 100.0)):
+    answer(namespace, "evaluate")(net, loader)
+    if not net[0].calls:
+        raise CheckFailed("evaluate does not call the network on the loader's images.")
+    if any(training for training, _ in net[0].calls):
         raise CheckFailed("evaluate measures with dropout active: switch the network to evaluation mode "
                           "(net.eval()) first.")
 
 
-class _GradSpy(nn.Module):
-    """Wraps a network and records whether autograd was recording during each forward pass."""
-
-    def __init__(self, inner):
-        super().__init__()
-        self.inner = inner
-        self.grad_enabled = []
-
-    def forward(self, x):
-        self.grad_enabled.append(torch.is_grad_enabled())
-        return self.inner(x)
-
-
 @pytest.mark.grade("evaluate")
 def test_evaluate_builds_no_graph(namespace):
-    net = _GradSpy(nn.Linear(12, 4))
-    loader = _labelled_loader(net.inner, [0])
-    _evaluate(namespace, net, loader)
-    if not net.grad_enabled:
+    net = _probed_net()
+    loader = _labelled_loader(net, [0])
+    net[0].calls.clear()  # the loader's labels came from a call of its own
+    answer(namespace, "evaluate")(net, loader)
+    if not net[0].calls:
         raise CheckFailed("evaluate does not call the network on the loader's images.")
-    if any(net.grad_enabled):
+    if any(grad for _, grad in net[0].calls):
         raise CheckFailed("evaluate builds a computational graph: run the network inside torch.no_grad().")
 
 
@@ -823,6 +833,9 @@ def test_sweep_returns_an_accuracy_per_momentum(namespace):
     if list(result) != list(_MOMENTUMS):
         raise CheckFailed("the keys of momentum_sweep's dict must be the momentum values, in the given order.")
     for value in result.values():  # whether they are the right numbers is judged below
+        if isinstance(value, tuple | list) and len(value) == 2:
+            raise CheckFailed("momentum_sweep's values are evaluate's whole (loss, accuracy) pairs: keep the "
+                              "test accuracy only.")
         require_plain_number(value, "momentum_sweep's accuracy")
 
 
@@ -882,42 +895,23 @@ def test_sweep_measures_the_test_accuracy(namespace):
     if len(built) != len(_MOMENTUMS) or not isinstance(result, dict) or list(result) != list(_MOMENTUMS):
         return  # the checks above take these points
     train_loader, test_loader = _sweep_loaders()
-    evaluate = answer(namespace, "evaluate")
+    evaluate = answer(namespace, "evaluate")  # the kit's: (mean cross-entropy per sample, accuracy)
     for (net, _), momentum in zip(built, _MOMENTUMS, strict=True):
         accuracy = require_plain_number(result[momentum], "momentum_sweep's accuracy")
-        if np.isclose(accuracy, evaluate(net, test_loader)):
+        test_loss, test_accuracy = evaluate(net, test_loader)
+        if np.isclose(accuracy, test_accuracy):
             continue
-        if np.isclose(accuracy, evaluate(net, train_loader)):
+        if np.isclose(accuracy, evaluate(net, train_loader)[1]):
             raise CheckFailed("momentum_sweep measures the accuracy on the training data: use evaluate on "
                               "test_loader.")
-        raise CheckFailed("momentum_sweep's accuracy is not evaluate(net, test_loader) of the trained network.")
+        if np.isclose(accuracy, test_loss):
+            raise CheckFailed("momentum_sweep records the test loss: keep the accuracy, the second value that "
+                              "evaluate returns.")
+        raise CheckFailed("momentum_sweep's accuracy is not the accuracy evaluate(net, test_loader) gives for the "
+                          "trained network.")
 
 
 # ---------------------------------------------------------------- the kit's versions of answers other answers call
-
-
-def _kit_train_epoch(net, loader, optimizer, penalty=None):
-    net.train()
-    losses = []
-    for images, labels in loader:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(net(images), labels)
-        if penalty is not None:
-            loss = loss + penalty(net)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return sum(losses) / len(losses)
-
-
-def _kit_evaluate(net, loader):
-    net.eval()
-    correct = total = 0
-    with torch.no_grad():
-        for images, labels in loader:
-            correct += int((net(images).argmax(dim=1) == labels).sum())
-            total += len(labels)
-    return correct / total
 
 
 def _kit_build_network(hidden_sizes, dropout=0.0):
@@ -930,6 +924,6 @@ def _kit_build_network(hidden_sizes, dropout=0.0):
 
 # While an item is graded, the other answers it calls are these (autograder.check_plugin.answers_standing_in)
 STAND_INS = {
-    "momentum_sweep": {"train_epoch": _kit_train_epoch, "evaluate": _kit_evaluate},
+    "momentum_sweep": {"train_epoch": kit_train_epoch, "evaluate": kit_evaluate},
     "weight_histogram_data": {"build_network": _kit_build_network},  # its visible checks build a network
 }

@@ -210,7 +210,11 @@ def require_parameters_of(optimizer: torch.optim.Optimizer, net: nn.Module, who:
         raise CheckFailed(f"{who}: the optimizer leaves some parameters of the network out.")
 
 
-# ---------------------------------------------------------------- training epochs
+# ---------------------------------------------------------------- training epochs and evaluation: one contract
+
+# Every assignment's train_epoch(net, loader, optimizer, penalty=None) and evaluate(net, loader) return
+# (loss, accuracy): the mean cross-entropy per sample, without the penalty (so that runs with and without a
+# penalty compare), and the fraction of the samples classified correctly. The helpers below judge that pair.
 
 
 class Minibatch(NamedTuple):
@@ -241,6 +245,133 @@ def reference_sgd_epoch(net: nn.Module, loader, lr: float, penalty: Callable[[nn
         correct = (output.argmax(dim=1) == y).sum().item()
         minibatches.append(Minibatch(len(y), cross_entropy.item(), loss.item(), correct))
     return minibatches
+
+
+def measured(minibatches: Iterable[Minibatch]) -> tuple[float, float]:
+    """The mean cross-entropy per sample and the accuracy of these minibatches: every sample weighs alike."""
+    minibatches = list(minibatches)
+    seen = sum(minibatch.size for minibatch in minibatches)
+    return (sum(minibatch.cross_entropy * minibatch.size for minibatch in minibatches) / seen,
+            sum(minibatch.correct for minibatch in minibatches) / seen)
+
+
+def evaluated_minibatches(net: nn.Module, loader) -> list[Minibatch]:
+    """What ``net`` measures on each minibatch of ``loader`` in eval mode and without gradients, in order."""
+    net.eval()
+    minibatches = []
+    with torch.no_grad():
+        for x, y in loader:
+            output = net(x)
+            cross_entropy = F.cross_entropy(output, y).item()
+            correct = (output.argmax(dim=1) == y).sum().item()
+            minibatches.append(Minibatch(len(y), cross_entropy, cross_entropy, correct))
+    return minibatches
+
+
+class ModeProbe(nn.Module):
+    """Identity that records, per call, whether it ran in train mode and with gradients on: put it first in a
+    network to see how a training or an evaluation loop runs that network."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled()))
+        return x
+
+
+def loss_and_accuracy(result, who: str) -> tuple[float, float]:
+    """The ``(loss, accuracy)`` pair that ``who`` (a training or an evaluation loop) returned, as floats; anything
+    else is a failure that says what to return."""
+    try:
+        loss, accuracy = result
+        return as_float(loss), as_float(accuracy)
+    except (TypeError, ValueError, RuntimeError):
+        raise CheckFailed(f"{who} should return a pair (loss, accuracy) of numbers.") from None
+
+
+def loss_fault(loss: float, minibatches: list[Minibatch], who: str) -> str | None:
+    """What is wrong with the loss ``who`` returned for these minibatches, which should be their mean
+    cross-entropy per sample without any penalty (None: nothing), in words."""
+    expected, _ = measured(minibatches)
+    if np.isclose(loss, expected, rtol=1e-4):
+        return None
+    sizes = [minibatch.size for minibatch in minibatches]
+    with_penalty = [minibatch.loss for minibatch in minibatches]
+    if any(minibatch.loss != minibatch.cross_entropy for minibatch in minibatches) and any(
+            np.isclose(loss, mean, rtol=1e-4) for mean in (np.average(with_penalty, weights=sizes),
+                                                             np.mean(with_penalty))):
+        return (f"{who}'s loss includes the penalty: return the cross-entropy alone (the penalty still goes into "
+                "the loss that is back-propagated), so that runs with and without a penalty compare.")
+    cross_entropies = [minibatch.cross_entropy for minibatch in minibatches]
+    if np.isclose(loss, np.mean(cross_entropies), rtol=1e-4):
+        return (f"{who} averages the minibatches' mean losses, but the last minibatch is smaller: return the mean "
+                "cross-entropy per sample (weight each minibatch's loss by its number of samples).")
+    if np.isclose(loss, cross_entropies[-1], rtol=1e-4):
+        return f"{who} returns the loss of the last minibatch: return the mean cross-entropy per sample of them all."
+    if np.isclose(loss, cross_entropies[0], rtol=1e-4):
+        return f"{who} returns after the first minibatch: go through the whole loader before returning."
+    if any(np.isclose(loss, total, rtol=1e-4) for total in (sum(cross_entropies), expected * sum(sizes))):
+        return f"{who} returns a sum of losses: return the mean cross-entropy per sample."
+    return (f"{who}'s loss is not the mean cross-entropy per sample over the loader (measured on each minibatch "
+            "as it comes, weighted by its number of samples).")
+
+
+def accuracy_fault(accuracy: float, minibatches: list[Minibatch], who: str) -> str | None:
+    """What is wrong with the accuracy ``who`` returned for these minibatches, which should be the fraction of
+    their samples classified correctly (None: nothing), in words."""
+    _, expected = measured(minibatches)
+    if np.isclose(accuracy, expected, rtol=0, atol=1e-6):
+        return None
+    if np.isclose(accuracy, 100 * expected, rtol=0, atol=1e-4):
+        return f"{who}'s accuracy is a percentage: return the fraction of samples classified correctly (0 to 1)."
+    if np.isclose(accuracy, np.mean([minibatch.correct / minibatch.size for minibatch in minibatches]),
+                  rtol=0, atol=1e-6):
+        return (f"{who} averages the accuracies of the minibatches, but the last one is smaller: count the correct "
+                "predictions over all samples and divide by their number.")
+    if np.isclose(accuracy, minibatches[0].correct / minibatches[0].size, rtol=0, atol=1e-6):
+        return f"{who} returns after the first minibatch: go through the whole loader before returning."
+    if np.isclose(accuracy, sum(minibatch.correct for minibatch in minibatches)):
+        return f"{who} returns the number of correct predictions: divide it by the number of samples."
+    return f"{who}'s accuracy is not the fraction of the loader's samples whose predicted class is the label."
+
+
+def kit_train_epoch(net: nn.Module, loader, optimizer: torch.optim.Optimizer,
+                    penalty: Callable[[nn.Module], torch.Tensor] | None = None) -> tuple[float, float]:
+    """The kit's ``train_epoch``, which stands in for a student's while another item that calls it is graded:
+    one step per minibatch on the cross-entropy (+ ``penalty(net)``); returns the mean cross-entropy per sample,
+    without the penalty and measured before each step, and the fraction classified correctly."""
+    device = next(net.parameters()).device
+    net.train()
+    total = correct = seen = 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        scores = net(x)
+        loss = F.cross_entropy(scores, y)
+        (loss if penalty is None else loss + penalty(net)).backward()
+        optimizer.step()
+        total += loss.item() * len(y)
+        correct += (scores.argmax(dim=1) == y).sum().item()
+        seen += len(y)
+    return total / seen, correct / seen
+
+
+def kit_evaluate(net: nn.Module, loader) -> tuple[float, float]:
+    """The kit's ``evaluate``, which stands in for a student's while another item that calls it is graded: the
+    mean cross-entropy per sample and the fraction classified correctly, in eval mode and without gradients."""
+    device = next(net.parameters()).device
+    net.eval()
+    total = correct = seen = 0
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            scores = net(x)
+            total += F.cross_entropy(scores, y, reduction="sum").item()
+            correct += (scores.argmax(dim=1) == y).sum().item()
+            seen += len(y)
+    return total / seen, correct / seen
 
 
 def require_trained_parameters(net: nn.Module, expected: list[torch.Tensor], message: str,

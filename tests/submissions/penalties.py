@@ -48,6 +48,29 @@ _HISTOGRAMS = """
         return fig
     """
 
+_EVALUATE_PER_MINIBATCH = """
+    def evaluate(net, loader):
+        net.eval()
+        losses, accuracies = [], []
+        with torch.no_grad():
+            for images, labels in loader:
+                scores = net(images)
+                losses.append(nn.functional.cross_entropy(scores, labels).item())
+                accuracies.append((scores.argmax(dim=1) == labels).float().mean().item())
+        return sum(losses) / len(losses), sum(accuracies) / len(accuracies)
+    """
+_EVALUATE_WITHOUT_NO_GRAD = """
+    def evaluate(net, loader):
+        net.eval()
+        total_loss, correct, seen = 0.0, 0, 0
+        for images, labels in loader:
+            scores = net(images)
+            total_loss += nn.functional.cross_entropy(scores, labels, reduction='sum').item()
+            correct += (scores.argmax(dim=1) == labels).sum().item()
+            seen += len(labels)
+        return total_loss / seen, correct / seen
+    """
+
 # what the solution's l1_penalty and l2_penalty return, which the penalty mistakes compute otherwise
 _L1 = "strength * sum(parameter.abs().sum() for parameter in layer.parameters())"
 _L2 = "strength / 2 * sum((parameter ** 2).sum() for parameter in layer.parameters())"
@@ -106,29 +129,24 @@ KNOWN_WRONG: dict[str, Variant] = {
     "epoch-penalty-as-a-number": wrong(
         "train_epoch", "penalty's gradient", fails="test_epoch_adds_the_penalty_to_the_loss",
         replace={"penalty(net)": "penalty(net).item()"}),
-    "epoch-penalty-after-backward": wrong(
+    "epoch-backpropagates-the-cross-entropy-only": wrong(
         "train_epoch", "penalty's gradient", fails="test_epoch_adds_the_penalty_to_the_loss",
-        replace={
-            "loss = nn.functional.cross_entropy(net(images), labels)":
-                "loss = nn.functional.cross_entropy(net(images), labels)\n"
-                "        loss.backward()",
-            "        loss.backward()\n": "",
-        }),
+        replace={"objective.backward()": "loss.backward()"}),
     "epoch-returns-the-last-loss": wrong(
-        "train_epoch", "last minibatch", fails="test_epoch_returns_the_mean_minibatch_loss",
+        "train_epoch", "last minibatch", fails="test_epoch_returns_the_mean_cross_entropy_per_sample",
+        replace={"return total_loss / seen,": "return loss.item(),"}),
+    "epoch-loss-is-the-mean-of-minibatch-means": wrong(
+        "train_epoch", "per sample", fails="test_epoch_returns_the_mean_cross_entropy_per_sample",
         replace={
-            "    losses = []\n": "",
-            "        losses.append(loss.item())\n"
-            "    return sum(losses) / len(losses)":
-                "    return loss.item()",
+            "total_loss += loss.item() * len(labels)": "total_loss += loss.item()",
+            "return total_loss / seen,": "return total_loss / len(loader),",
         }),
-    "epoch-returns-the-loss-without-penalty": wrong(
-        "train_epoch", "without the penalty", fails="test_epoch_returns_the_mean_minibatch_loss",
+    "epoch-accuracy-is-the-mean-of-minibatch-accuracies": wrong(
+        "train_epoch", "accuracies of the minibatches", fails="test_epoch_returns_the_accuracy",
         replace={
-            "loss = nn.functional.cross_entropy(net(images), labels)":
-                "loss = nn.functional.cross_entropy(net(images), labels)\n"
-                "        losses.append(loss.item())",
-            "        losses.append(loss.item())\n": "",
+            "correct += (scores.argmax(dim=1) == labels).sum().item()":
+                "correct += (scores.argmax(dim=1) == labels).float().mean().item()",
+            ", correct / seen": ", correct / len(loader)",
         }),
     "epoch-without-train-mode": wrong(
         "train_epoch", "training mode", fails="test_epoch_trains_in_training_mode",
@@ -236,26 +254,10 @@ KNOWN_WRONG: dict[str, Variant] = {
     # ------------------------------------------------------------ evaluate
     "evaluate-in-training-mode": wrong(
         "evaluate", "evaluation mode", fails="test_evaluate_uses_eval_mode",
-        source="""
-        def evaluate(net, loader):
-            correct, total = 0, 0
-            with torch.no_grad():
-                for images, labels in loader:
-                    correct += (net(images).argmax(dim=1) == labels).sum().item()
-                    total += len(labels)
-            return correct / total
-        """),
+        replace={"    net.eval()\n": ""}),
     "evaluate-builds-a-graph": wrong(
         "evaluate", "no_grad", fails="test_evaluate_builds_no_graph",
-        source="""
-        def evaluate(net, loader):
-            net.eval()
-            correct, total = 0, 0
-            for images, labels in loader:
-                correct += (net(images).argmax(dim=1) == labels).sum().item()
-                total += len(labels)
-            return correct / total
-        """),
+        source=_EVALUATE_WITHOUT_NO_GRAD),
     # ------------------------------------------------------------ weight_histogram_data
     "histogram-data-of-biases": wrong(
         "weight_histogram_data", "biases",
@@ -344,7 +346,7 @@ KNOWN_WRONG: dict[str, Variant] = {
                 optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
                 for _ in range(epochs):
                     train_epoch(net, train_loader, optimizer)
-                accuracies[momentum] = evaluate(net, test_loader)
+                _, accuracies[momentum] = evaluate(net, test_loader)
             return accuracies
         """),
     "sweep-seeds-once": wrong(
@@ -374,31 +376,63 @@ KNOWN_WRONG: dict[str, Variant] = {
 }
 
 CHECK_LEVEL_WRONG: dict[str, Variant] = {
-    # --- evaluate, weight_histogram_data and sparsity: the visible checks stop these
+    # --- train_epoch, evaluate, momentum_sweep, weight_histogram_data and sparsity: the visible checks stop these
+    "epoch-loss-includes-the-penalty": wrong(
+        "train_epoch", "includes the penalty", fails="test_epoch_returns_the_mean_cross_entropy_per_sample",
+        replace={"total_loss += loss.item() * len(labels)  # the cross-entropy alone, without the penalty":
+                 "total_loss += objective.item() * len(labels)"}),
+    "epoch-accuracy-in-percent": wrong(
+        "train_epoch", "percentage", fails="test_epoch_returns_the_accuracy",
+        replace={", correct / seen": ", 100 * correct / seen"}),
+    "epoch-returns-only-the-loss": wrong(
+        "train_epoch", "pair", fails="test_epoch_returns_the_mean_cross_entropy_per_sample "
+                                     "test_epoch_returns_the_accuracy",
+        replace={"return total_loss / seen, correct / seen": "return total_loss / seen"}),
+    "evaluate-loss-is-the-mean-of-minibatch-means": wrong(
+        "evaluate", "per sample", fails="test_evaluate_returns_the_mean_cross_entropy_per_sample",
+        source=_EVALUATE_PER_MINIBATCH,
+        replace={
+            "accuracies.append((scores.argmax(dim=1) == labels).float().mean().item())":
+                "correct += (scores.argmax(dim=1) == labels).sum().item()",
+            "sum(accuracies) / len(accuracies)": "correct / len(loader.dataset)",
+            "losses, accuracies = [], []": "losses, correct = [], 0",
+        }),
     "evaluate-mean-of-batch-accuracies": wrong(
         "evaluate", "minibatches", fails="test_evaluate_counts_every_image",
-        source="""
-        def evaluate(net, loader):
-            net.eval()
-            accuracies = []
-            with torch.no_grad():
-                for images, labels in loader:
-                    accuracies.append((net(images).argmax(dim=1) == labels).float().mean().item())
-            return sum(accuracies) / len(accuracies)
-        """),
+        source=_EVALUATE_PER_MINIBATCH,
+        replace={
+            "losses.append(nn.functional.cross_entropy(scores, labels).item())":
+                "losses.append(nn.functional.cross_entropy(scores, labels, reduction='sum').item())",
+            "sum(losses) / len(losses)": "sum(losses) / len(loader.dataset)",
+        }),
     "evaluate-in-percent": wrong(
-        "evaluate", "fraction", fails="test_evaluate_counts_every_image",
+        "evaluate", "percentage", fails="test_evaluate_counts_every_image",
+        replace={", correct / seen": ", 100 * correct / seen"}),
+    "evaluate-returns-only-the-accuracy": wrong(
+        "evaluate", "pair", fails="test_evaluate_returns_the_mean_cross_entropy_per_sample "
+                                  "test_evaluate_counts_every_image",
         source="""
         def evaluate(net, loader):
             net.eval()
             correct, total = 0, 0
             with torch.no_grad():
                 for images, labels in loader:
-                    _, predicted = torch.max(net(images), dim=1)
-                    total += labels.size(0)
-                    correct += (predicted == labels).sum().item()
-            return 100 * correct / total
+                    correct += (net(images).argmax(dim=1) == labels).sum().item()
+                    total += len(labels)
+            return correct / total
         """),
+    "sweep-keeps-evaluates-pair": wrong(
+        "momentum_sweep", "pair", fails="test_sweep_returns_an_accuracy_per_momentum "
+                                        "test_sweep_measures_the_test_accuracy",
+        replace={
+            **_UNCOMMENTED_SEED,
+            "        _, accuracy = evaluate(net, test_loader)  # evaluate returns (loss, accuracy)\n"
+            "        accuracies[momentum] = accuracy":
+                "        accuracies[momentum] = evaluate(net, test_loader)",
+        }),
+    "sweep-keeps-the-loss": wrong(
+        "momentum_sweep", "test loss", fails="test_sweep_measures_the_test_accuracy",
+        replace={**_UNCOMMENTED_SEED, "_, accuracy = evaluate": "accuracy, _ = evaluate"}),
     "histogram-data-not-flattened": wrong(
         "weight_histogram_data", "flatten", fails="test_histogram_data_is_two_flat_numpy_arrays",
         source="""
@@ -427,15 +461,6 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         fails="test_penalty_gradient_reaches_the_layer_only[l2_penalty] "
               "test_penalty_is_a_differentiable_scalar[l2_penalty]",
         replace={_L2: "strength / 2 * sum((p ** 2).sum().item() for p in layer.parameters())"}),
-    "epoch-returns-a-tensor": wrong(
-        "train_epoch", "tensor", fails="test_epoch_returns_the_mean_minibatch_loss",
-        replace={
-            "losses = []": "total = 0",
-            "losses.append(loss.item())\n"
-            "    return sum(losses) / len(losses)":
-                "total = total + loss.detach()\n"
-                "    return total / len(loader)",
-        }),
     "sparsity-as-a-count": wrong(
         "sparsity", "count", fails=("test_sparsity_is_the_share_near_zero test_sparsity_uses_the_threshold "
                                     "test_sparsity_counts_strictly_below_the_threshold"),
@@ -453,7 +478,7 @@ CHECK_LEVEL_WRONG: dict[str, Variant] = {
         replace={
             "accuracies = {}": "accuracies = []",
             **_UNCOMMENTED_SEED,
-            "accuracies[momentum] = evaluate(net, test_loader)": "accuracies.append(evaluate(net, test_loader))",
+            "accuracies[momentum] = accuracy": "accuracies.append(accuracy)",
         }),
 }
 
@@ -490,18 +515,36 @@ ALTERNATIVE_CORRECT: dict[str, Mapping[str, str]] = {
 
             def train_epoch(net, loader, optimizer, penalty=None):
                 net.train()
-                total_loss, n_images = 0.0, 0
+                total_loss, n_correct, n_images = 0.0, 0, 0
                 for data, targets in loader:
                     outputs = net(data)
                     loss = criterion(outputs, targets)
+                    total_loss += loss.item() * len(targets)  # before the penalty is added
+                    n_correct += (outputs.argmax(1) == targets).sum().item()
+                    n_images += len(targets)
                     if penalty:
                         loss += penalty(net)
                     optimizer.zero_grad()
                     loss.backward()
                     optimizer.step()
-                    total_loss += loss.item() * len(targets)
-                    n_images += len(targets)
-                return total_loss / n_images
+                return total_loss / n_images, n_correct / n_images
+            """),
+    },
+    "style-epoch-with-unreduced-losses": {
+        **cell("train_epoch", """
+            def train_epoch(net, loader, optimizer, penalty=None):
+                net.train()
+                losses, hits = [], []
+                for x, y in loader:
+                    out = net(x)
+                    loss = nn.functional.cross_entropy(out, y, reduction='none')
+                    total = loss.mean() + (penalty(net) if penalty is not None else 0)
+                    optimizer.zero_grad()
+                    total.backward()
+                    optimizer.step()
+                    losses.append(loss.detach())
+                    hits.append(out.argmax(dim=1) == y)
+                return torch.cat(losses).mean().item(), torch.cat(hits).float().mean().item()
             """),
     },
     "style-dropout-functional-and-before-relu": {
@@ -563,8 +606,10 @@ ALTERNATIVE_CORRECT: dict[str, Mapping[str, str]] = {
             @torch.inference_mode()
             def evaluate(net, loader):
                 net.eval()
-                results = [(net(x).argmax(1) == y) for x, y in loader]
-                return torch.cat(results).float().mean().item()
+                scores, labels = zip(*[(net(x), y) for x, y in loader])
+                scores, labels = torch.cat(scores), torch.cat(labels)
+                accuracy = (scores.argmax(1) == labels).float().mean().item()
+                return nn.functional.cross_entropy(scores, labels).item(), accuracy
             """),
     },
     "style-histogram-data-by-name": {
@@ -624,7 +669,7 @@ ALTERNATIVE_CORRECT: dict[str, Mapping[str, str]] = {
                 optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum_value)
                 for epoch in range(epochs):
                     train_epoch(model, train_loader, optimizer)
-                return evaluate(model, test_loader)
+                return evaluate(model, test_loader)[1]  # (loss, accuracy)
 
             def momentum_sweep(momentums, make_net, train_loader, test_loader, epochs, lr=0.01, seed=12345):
                 return {m: train_and_evaluate(m, make_net, train_loader, test_loader, epochs, lr, seed)
@@ -637,8 +682,8 @@ ALTERNATIVE_CORRECT: dict[str, Mapping[str, str]] = {
 MIN_KNOWN_WRONG_PER_ITEM: dict[str, int] = {
     "l1_penalty": 3,
     "l2_penalty": 3,
-    "train_epoch": 3,
-    "evaluate": 2,  # and two more that the visible checks stop (CHECK_LEVEL_WRONG)
+    "train_epoch": 5,  # and three more that the visible checks stop (CHECK_LEVEL_WRONG)
+    "evaluate": 2,  # and four more that the visible checks stop
     "sparsity": 3,
     "MyNetworkWithDropout": 3,
     "build_network": 3,
