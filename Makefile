@@ -8,7 +8,7 @@ REPORTS ?= reports
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: example test test-as-user release solutions grade-example nbgrader-example bench mutants install clean-course clean help
+.PHONY: example test test-as-user release solutions grade-example nbgrader-example bench effects mutants install clean-course clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -49,6 +49,9 @@ nbgrader-example: $(BIN)/.installed clean-course  ## the same submissions throug
 bench: $(BIN)/.installed  ## measure grading and training speed; tables in bench/results/ (about 25 minutes)
 	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.grading
+
+effects: $(BIN)/.installed  ## run every solution notebook and test the effects its questions ask about; bench/results/effects.md (about 11 minutes on 2 cores)
+	$(BIN)/python -m bench.effects
 
 test: $(BIN)/.installed  ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

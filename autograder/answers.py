@@ -71,6 +71,22 @@ def make_submission(assignment: str, overrides: Mapping[str, str] | None = None,
     return notebook
 
 
+def on_current_release(submission: nbformat.NotebookNode, assignment: str) -> nbformat.NotebookNode:
+    """The current release notebook with a submission's own work put back: its answer cells (code and written)
+    and the markdown cells a student may edit (names), by grade_id. For the kit's bundled example submissions,
+    after the release's provided cells change: they must stay submissions a student of this release could hand
+    in, or nbgrader, which runs the whole notebook, would run stale provided code."""
+    own = {nbgrader_of(cell).get("grade_id"): cell.source for cell in submission.cells
+           if nbgrader_of(cell).get("solution")
+           or (cell.cell_type == "markdown" and not nbgrader_of(cell).get("locked"))}
+    notebook = notebooks.read(course.release_notebook(assignment))
+    for cell in notebook.cells:
+        grade_id = nbgrader_of(cell).get("grade_id")
+        if grade_id in own and grade_id is not None:
+            cell.source = own[grade_id]
+    return notebook
+
+
 def write_submissions(folder: Path, variants: Mapping[str, Mapping[str, str]], *, assignment: str) -> list[Path]:
     """Write one submission per variant into `folder`, as ``<name>.ipynb`` (the student id is the name)."""
     folder.mkdir(parents=True, exist_ok=True)

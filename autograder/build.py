@@ -2,7 +2,9 @@
 
 ``python -m autograder.build release [ASSIGNMENT ...]`` and
 ``python -m autograder.build solutions [ASSIGNMENT ...]``; with no assignment,
-every folder of ``source/``. A release is nbgrader's student version plus a
+every folder of ``source/``. ``python -m autograder.build examples`` puts the
+bundled example submissions (``examples/submitted/``) on the current release,
+keeping each student's answers. A release is nbgrader's student version plus a
 copy of the ``reglab`` helper package and a ``requirements.txt``, so that the
 folder works on its own on a student's laptop.
 """
@@ -53,6 +55,15 @@ def build_solutions(assignment: str, root: Path = ROOT, output_root: Path | None
     return (output_root or root) / "solutions" / assignment
 
 
+def refresh_examples(assignment: str, root: Path = ROOT) -> Path:
+    """Rewrite every bundled example submission of ``assignment`` on the current release, answers kept."""
+    from autograder import answers, notebooks
+
+    for path in sorted((root / "examples" / "submitted").glob(f"*/{assignment}/{assignment}.ipynb")):
+        notebooks.write(answers.on_current_release(notebooks.read(path), assignment), path)
+    return root / "examples" / "submitted"
+
+
 def _student_requirements(root: Path) -> str:
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
     return f"# {GENERATED_BANNER}\n# What this notebook needs: pip install -r requirements.txt\n" + "".join(
@@ -72,11 +83,11 @@ def _release_readme() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.build", description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["release", "solutions"])
+    parser.add_argument("what", choices=["release", "solutions", "examples"])
     parser.add_argument("assignment", nargs="*", help="assignment ids (default: every folder of source/)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")  # nbgrader's own errors
-    build = build_release if args.what == "release" else build_solutions
+    build = {"release": build_release, "solutions": build_solutions, "examples": refresh_examples}[args.what]
     for assignment in args.assignment or assignments():
         if assignment not in assignments():
             parser.error(f"no assignment {assignment!r} in source/; there are: {', '.join(assignments())}")

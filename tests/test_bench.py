@@ -28,5 +28,38 @@ def test_training_benchmark_runs_on_a_tiny_size(tmp_path):
         assert same["max_relative_difference"] < 1e-4
     for key in ("seed_fit_epoch_s", "kit_fit_epoch_s", "kit_fit_dropout_epoch_s",
                 "together_weight_decay_k5_run_epoch_s", "together_dropout_k6_run_epoch_s",
-                "together_learning_rate_k4_run_epoch_s", "full_assignment_together_min"):
+                "together_learning_rate_k4_run_epoch_s", "all_data_assignment_together_min"):
         assert results[key] > 0, key
+
+
+def test_effects_benchmark_runs_a_notebook_and_measures_every_effect(tmp_path):
+    """Does bench.effects execute a solution notebook (tiny, offline), measure each effect its questions ask about
+    in the notebook's own kernel, and write the table and JSON, with the data it ran on and the minutes?"""
+    from bench import effects
+
+    assert effects.main(["--run", "regularization:tiny", "--data", "synthetic", "--out", str(tmp_path)]) == 0
+    (run,) = json.loads((tmp_path / "effects.json").read_text())["runs"]
+    assert (run["assignment"], run["profile"], run["data"], run["errors"]) == ("regularization", "tiny",
+                                                                               "synthetic", [])
+    assert run["minutes"] > 0
+    claims = [effect.claim for effect in effects.effects_module("regularization").EFFECTS]
+    assert [effect["claim"] for effect in run["effects"]] == claims
+    for effect in run["effects"]:  # measured, seen or not: tiny is too short for most effects
+        assert isinstance(effect["seen"], bool) and not effect["evidence"].startswith("could not measure"), effect
+    table = (tmp_path / "effects.md").read_text()
+    assert "| regularization | tiny | synthetic |" in table and "| q3_2_c | mean \\|w\\| falls" in table
+
+
+def test_every_effect_names_a_written_question_of_its_notebook():
+    """Is each effect filed under a grade id of a written answer that exists in its assignment?"""
+    from autograder import course, notebooks
+    from autograder.notebooks import nbgrader_of
+    from bench import effects
+
+    for assignment in course.assignments():
+        cells = notebooks.read(course.source_notebook(assignment)).cells
+        written = {nbgrader_of(cell).get("grade_id") for cell in cells
+                   if cell.cell_type == "markdown" and nbgrader_of(cell).get("solution")}
+        module = effects.effects_module(assignment)
+        assert module.EFFECTS
+        assert {effect.question for effect in module.EFFECTS} <= written, assignment

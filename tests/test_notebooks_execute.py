@@ -79,9 +79,15 @@ def test_release_notebook_fails_only_where_an_answer_is_missing(assignment, exec
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_notebook_shows_the_active_profile(assignment, executed_release):
-    """Does the first code cell tell the student which profile is active and how to change it?"""
+    """Does the settings cell, the one a student edits to choose, say which profile is active, where the choice came
+    from, how to change it, and how many images and steps it means here?"""
     notebook, _ = executed_release(assignment)
-    setup = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "setup")
-    printed = "".join(o.get("text", "") for o in setup.outputs if o.output_type == "stream")
-    assert "Profile 'tiny'" in printed
-    assert "REGLAB_PROFILE" in printed
+    settings = next(cell for cell in notebook.cells if notebooks.grade_id(cell) == "settings")
+    assert not notebooks.nbgrader_of(settings).get("locked")
+    assert "PROFILE = None" in settings.source
+    printed = "".join(o.get("text", "") for o in settings.outputs if o.output_type == "stream")
+    assert "Profile 'tiny' (from REGLAB_PROFILE)" in printed
+    assert "PROFILE = 'full'" in printed and "REGLAB_PROFILE" in printed
+    printed_after = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", [])
+                            if o.output_type == "stream")
+    assert "epochs" in printed_after

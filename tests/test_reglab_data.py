@@ -50,8 +50,8 @@ def test_every_class_appears_in_tiny_data(tmp_path):
 
 def test_load_returns_flat_images_in_the_profile_sizes(tmp_path):
     """Are samples 784 floats in [0, 1] with integer labels, split in the profile's sizes without overlap?"""
-    profile = Profile("test", n_train=80, n_validation=20, epochs=1, synthetic_data=True, purpose="test")
-    train, validation = data.load_fashion_mnist(profile, data_dir=tmp_path)
+    profile = Profile("test", synthetic_data=True, purpose="test")
+    train, validation = data.load_fashion_mnist(profile, data_dir=tmp_path, n_train=80, n_held_out=20)
     assert (len(train), len(validation)) == (80, 20)
     x, y = train.tensors
     assert x.shape == (80, 784) and x.dtype == torch.float32 and y.dtype == torch.int64
@@ -63,8 +63,8 @@ def test_load_returns_flat_images_in_the_profile_sizes(tmp_path):
 def test_data_source_can_be_forced_to_synthetic(monkeypatch, tmp_path):
     """Does REGLAB_DATA=synthetic keep a download-profile offline?"""
     monkeypatch.setenv("REGLAB_DATA", "synthetic")
-    profile = Profile("q", n_train=40, n_validation=10, epochs=1, synthetic_data=False, purpose="test")
-    train, _ = data.load_fashion_mnist(profile, data_dir=tmp_path)
+    profile = Profile("q", synthetic_data=False, purpose="test")
+    train, _ = data.load_fashion_mnist(profile, data_dir=tmp_path, n_train=40, n_held_out=10)
     assert len(train) == 40
     assert not (tmp_path / "FashionMNIST").exists()  # nothing was downloaded
 
@@ -103,7 +103,7 @@ def test_synthetic_data_can_be_learned_and_overfitted(tmp_path):
     assert history["train accuracy"][-1] > history["validation accuracy"][-1]
 
 
-TINY = Profile("test", n_train=80, n_validation=20, epochs=1, synthetic_data=True, purpose="test")
+TINY = Profile("test", synthetic_data=True, purpose="test", synthetic_images=100)
 
 
 @pytest.mark.parametrize(("name", "loader", "mode", "size"), [
@@ -117,7 +117,7 @@ def test_load_dataset_is_torchvisions_class_on_synthetic_files(tmp_path, name, l
                               data_dir=tmp_path)
     test = data.load_dataset(name, train=False, profile=TINY, data_dir=tmp_path)
     assert isinstance(train, loader) and isinstance(test, loader)
-    assert (len(train), len(test)) == (100, 100)  # enough for 80 + 20, and the smallest test split
+    assert (len(train), len(test)) == (100, 100)  # the profile's synthetic images, and the smallest test split
     image, label = test[0]
     assert image.mode == mode and image.size == size and label in range(10)
     x, _ = train[0]
@@ -166,6 +166,29 @@ def test_unknown_dataset_is_a_clear_error(tmp_path):
 
 
 def test_load_mnist_returns_flat_images(tmp_path):
-    """Does MNIST come as flattened 784-pixel vectors in the profile's sizes, like FashionMNIST?"""
-    train, validation = data.load_mnist(TINY, data_dir=tmp_path)
+    """Does MNIST come as flattened 784-pixel vectors in the sizes asked for, like FashionMNIST?"""
+    train, validation = data.load_mnist(TINY, data_dir=tmp_path, n_train=80, n_held_out=20)
     assert train.tensors[0].shape == (80, 784) and len(validation) == 20
+
+
+def test_the_held_out_set_can_be_the_test_split(tmp_path):
+    """With held_out='test', do the images come from the training split (all of it) and the separate test split,
+    as the original exercises used them?"""
+    train, test = data.load_mnist(TINY, data_dir=tmp_path, n_train=500, n_held_out=100, held_out="test")
+    assert (len(train), len(test)) == (500, 100)
+    assert len(data.load_dataset("mnist", profile=TINY, data_dir=tmp_path, n=600)) == 600  # no bigger set written
+    everything, _ = data.load_mnist(TINY, data_dir=tmp_path / "all", held_out="test")
+    assert len(everything) == 100  # None: the whole training split, here the profile's 100 synthetic images
+    with pytest.raises(ValueError, match="'validation' or 'test'"):
+        data.load_mnist(TINY, data_dir=tmp_path, held_out="train")
+
+
+def test_real_data_is_found_where_torchvision_keeps_it(tmp_path):
+    """Does the effects benchmark find real data only where all of torchvision's files are?"""
+    assert not data.real_data_present("mnist", tmp_path)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for files in data.IDX_FILES.values():
+        for name in files:
+            (raw / name).touch()
+    assert data.real_data_present("mnist", tmp_path) and not data.real_data_present("cifar10", tmp_path)

@@ -64,6 +64,21 @@ def test_committed_solutions_are_what_source_generates(assignment, tmp_path):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_bundled_examples_are_submissions_of_the_current_release(assignment):
+    """Is every example submission the current release with that student's answers (so that nbgrader, which runs
+    the whole notebook, runs today's provided cells)?"""
+    from autograder import answers
+
+    paths = sorted((ROOT / "examples" / "submitted").glob(f"*/{assignment}/{assignment}.ipynb"))
+    assert paths
+    for path in paths:
+        example = notebooks.read(path)
+        current = answers.on_current_release(example, assignment)
+        assert [cell.source for cell in example.cells] == [cell.source for cell in current.cells], (
+            f"{path.relative_to(ROOT)} is not on the current release: run `python -m autograder.build examples`")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_holds_no_solution_and_no_hidden_test(assignment):
     """Is every solution line, model answer and hidden-check call gone from the release?"""
     release_text = "\n".join(cell.source for cell in _release(assignment).cells)

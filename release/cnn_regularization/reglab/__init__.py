@@ -14,8 +14,9 @@ from reglab.data import (
 )
 from reglab.models import build_net
 from reglab.plotting import HistoryPlotter
-from reglab.profiles import PROFILES, Profile, active_profile
+from reglab.profiles import PROFILES, Profile, active_profile, epochs_for
 from reglab.seeding import seed_everything
+from reglab.tensorboard_log import log_to_tensorboard
 from reglab.together import fit_together
 from reglab.training import Stop, detect_device, fit
 
@@ -27,11 +28,13 @@ __all__ = [
     "active_profile",
     "build_net",
     "detect_device",
+    "epochs_for",
     "fit",
     "fit_together",
     "load_dataset",
     "load_fashion_mnist",
     "load_mnist",
+    "log_to_tensorboard",
     "seed_everything",
     "write_synthetic_cifar10",
     "write_synthetic_fashion_mnist",

@@ -21,10 +21,9 @@ import torch
 import torchvision
 from torch.utils.data import TensorDataset
 
-from reglab.profiles import Profile, active_profile
+from reglab.profiles import DATA_SOURCE_VARIABLE, Profile, active_profile
 
 DATA_DIR_VARIABLE = "REGLAB_DATA_DIR"
-DATA_SOURCE_VARIABLE = "REGLAB_DATA"  # "real" or "synthetic"; overrides the profile
 VALIDATION_SHARE = 0.2  # the seeds' 48,000 / 12,000 split of the 60,000 training images
 SPLIT_SEED = 12345
 
@@ -56,18 +55,19 @@ def load_dataset(name: str, train: bool = True, transform=None, profile: Profile
     - train: the training split (True) or the test split (False)
     - transform: applied to every PIL image, as in torchvision
     - profile: decides between the real data (downloaded) and the kit's synthetic files
-    - n: the number of synthetic training images (by default enough for the profile);
-      the synthetic test split has ``max(100, n // 6)``. Real data comes whole.
+    - n: the number of synthetic training images (by default the profile's, or as
+      many as the real dataset has); the synthetic test split has ``max(100, n // 6)``.
+      Real data comes whole.
     """
     info = _info(name)
     profile = profile or active_profile()
     data_dir = Path(data_dir or os.environ.get(DATA_DIR_VARIABLE, "data"))
-    if not _use_synthetic(profile):
+    if not profile.uses_synthetic_data():
         try:
             return info.loader(root=data_dir, train=train, transform=transform, download=True)
         except (OSError, RuntimeError) as error:  # no network, a refused mirror, a damaged file
             raise DownloadError(_download_advice(info, data_dir, error)) from error
-    n = n or _synthetic_size(profile, info)
+    n = n or profile.synthetic_images or info.full_train_size
     root = data_dir / f"synthetic-{name}-{n}"
     if name == "cifar10":
         write_synthetic_cifar10(root, n_train=n, n_test=_test_size(n))
@@ -76,31 +76,59 @@ def load_dataset(name: str, train: bool = True, transform=None, profile: Profile
     return info.loader(root=root, train=train, transform=transform, download=False)
 
 
-def load_fashion_mnist(profile: Profile | None = None, data_dir: str | os.PathLike | None = None):
-    """Return FashionMNIST's ``(train, validation)`` split as TensorDatasets of flattened images in [0, 1].
+def load_fashion_mnist(profile: Profile | None = None, data_dir: str | os.PathLike | None = None, *,
+                       n_train: int | None = None, n_held_out: int | None = None, held_out: str = "validation"):
+    """Return FashionMNIST's ``(train, held_out)`` sets as TensorDatasets of flattened images in [0, 1].
 
     Each sample is ``(x, y)`` with ``x`` a float32 vector of 784 pixels and ``y``
-    the class index. Sizes and the data source follow the profile.
+    the class index.
+
+    - n_train, n_held_out: how many images each set keeps (None: all of them)
+    - held_out: ``"validation"``, a fixed fifth of the training split (the
+      other four fifths, 48,000 images, are for training), or ``"test"``, the
+      dataset's own test split (then all 60,000 training images are for training)
+    - profile: decides between the real data (downloaded) and the kit's synthetic files
     """
-    return _flat_split("fashion_mnist", profile, data_dir)
+    return _flat_split("fashion_mnist", profile, data_dir, n_train, n_held_out, held_out)
 
 
-def load_mnist(profile: Profile | None = None, data_dir: str | os.PathLike | None = None):
-    """Return MNIST's ``(train, validation)`` split, shaped like ``load_fashion_mnist``'s."""
-    return _flat_split("mnist", profile, data_dir)
+def load_mnist(profile: Profile | None = None, data_dir: str | os.PathLike | None = None, *,
+               n_train: int | None = None, n_held_out: int | None = None, held_out: str = "validation"):
+    """Return MNIST's ``(train, held_out)`` sets, shaped and chosen like ``load_fashion_mnist``'s."""
+    return _flat_split("mnist", profile, data_dir, n_train, n_held_out, held_out)
 
 
-def _flat_split(name: str, profile: Profile | None, data_dir) -> tuple[TensorDataset, TensorDataset]:
+def real_data_present(name: str, data_dir: str | os.PathLike = "data") -> bool:
+    """Whether the real dataset's files are already in ``data_dir`` (so that loading it downloads nothing)."""
+    info = _info(name)
+    if name == "cifar10":
+        return (Path(data_dir) / CIFAR10_FOLDER / "data_batch_1").exists()
+    raw = Path(data_dir) / info.loader.__name__ / "raw"
+    return all((raw / file).exists() for files in IDX_FILES.values() for file in files)
+
+
+def _flat_split(name: str, profile: Profile | None, data_dir, n_train: int | None, n_held_out: int | None,
+                held_out: str) -> tuple[TensorDataset, TensorDataset]:
+    if held_out not in ("validation", "test"):
+        raise ValueError(f"held_out={held_out!r}: choose 'validation' or 'test'.")
     profile = profile or active_profile()
-    dataset = load_dataset(name, train=True, profile=profile, data_dir=data_dir)
-    images = dataset.data.reshape(len(dataset.data), -1).float() / 255  # what ToTensor() would give, flattened
-    labels = dataset.targets.long()
-    train_idx, validation_idx = _split(len(labels))
-    train_idx, validation_idx = train_idx[: profile.n_train], validation_idx[: profile.n_validation]
+    n = _synthetic_size(n_train, n_held_out, held_out)
+    train_images, train_labels = _flat(load_dataset(name, train=True, profile=profile, data_dir=data_dir, n=n))
+    if held_out == "test":
+        test_images, test_labels = _flat(load_dataset(name, train=False, profile=profile, data_dir=data_dir, n=n))
+        return (TensorDataset(train_images[:n_train], train_labels[:n_train]),
+                TensorDataset(test_images[:n_held_out], test_labels[:n_held_out]))
+    train_idx, validation_idx = _split(len(train_labels))
+    train_idx, validation_idx = train_idx[:n_train], validation_idx[:n_held_out]
     return (
-        TensorDataset(images[train_idx], labels[train_idx]),
-        TensorDataset(images[validation_idx], labels[validation_idx]),
+        TensorDataset(train_images[train_idx], train_labels[train_idx]),
+        TensorDataset(train_images[validation_idx], train_labels[validation_idx]),
     )
+
+
+def _flat(dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """A torchvision MNIST-style dataset as (images flattened to floats in [0, 1], labels), as ToTensor() gives."""
+    return dataset.data.reshape(len(dataset.data), -1).float() / 255, dataset.targets.long()
 
 
 def _info(name: str) -> DatasetInfo:
@@ -123,21 +151,13 @@ def _download_advice(info: DatasetInfo, data_dir: Path, error: Exception) -> str
             f"with other numbers. Or copy the dataset's files into '{data_dir}'.")
 
 
-def _use_synthetic(profile: Profile) -> bool:
-    source = os.environ.get(DATA_SOURCE_VARIABLE, "").strip().lower()
-    if source not in ("", "real", "synthetic"):
-        raise ValueError(f"{DATA_SOURCE_VARIABLE}={source!r}: choose 'real' or 'synthetic'.")
-    return source == "synthetic" or (source == "" and profile.synthetic_data)
-
-
-def _synthetic_size(profile: Profile, info: DatasetInfo = DATASETS["fashion_mnist"]) -> int:
-    """The fewest images whose train/validation split covers the profile's sizes."""
-    if profile.n_train is None or profile.n_validation is None:
-        return info.full_train_size
-    return max(
-        math.ceil(profile.n_train / (1 - VALIDATION_SHARE)),
-        math.ceil(profile.n_validation / VALIDATION_SHARE),
-    )
+def _synthetic_size(n_train: int | None, n_held_out: int | None, held_out: str) -> int | None:
+    """The fewest synthetic training images whose sets cover the sizes asked for (None: all of them are asked for)."""
+    if n_train is None or n_held_out is None:
+        return None
+    if held_out == "test":  # the synthetic test split has _test_size(n) images
+        return max(n_train, 6 * n_held_out)
+    return max(math.ceil(n_train / (1 - VALIDATION_SHARE)), math.ceil(n_held_out / VALIDATION_SHARE))
 
 
 def _test_size(n_train: int) -> int:

@@ -1,0 +1,5 @@
+import sys
+
+from bench.effects import main
+
+sys.exit(main())
