@@ -61,14 +61,10 @@ def answers_with(assignment: str, overrides: Mapping[str, str] | None) -> dict[s
 def make_submission(assignment: str, overrides: Mapping[str, str] | None = None, *,
                     answer_written: bool = True) -> nbformat.NotebookNode:
     """The release notebook with the solution (and `overrides`) in its answer cells, and written answers filled in."""
-    answers = answers_with(assignment, overrides)
-    notebook = notebooks.read(course.release_notebook(assignment))
-    for cell in notebook.cells:
-        if _is_answer_code(cell):
-            cell.source = answers[nbgrader_of(cell)["grade_id"]]
-        elif answer_written and _is_written_answer(cell):
-            cell.source = WRITTEN_ANSWER
-    return notebook
+    release = notebooks.read(course.release_notebook(assignment))
+    written = {nbgrader_of(cell)["grade_id"]: WRITTEN_ANSWER for cell in release.cells
+               if answer_written and _is_written_answer(cell)}
+    return _with_sources(release, {**answers_with(assignment, overrides), **written})
 
 
 def on_current_release(submission: nbformat.NotebookNode, assignment: str) -> nbformat.NotebookNode:
@@ -79,11 +75,15 @@ def on_current_release(submission: nbformat.NotebookNode, assignment: str) -> nb
     own = {nbgrader_of(cell).get("grade_id"): cell.source for cell in submission.cells
            if nbgrader_of(cell).get("solution")
            or (cell.cell_type == "markdown" and not nbgrader_of(cell).get("locked"))}
-    notebook = notebooks.read(course.release_notebook(assignment))
+    return _with_sources(notebooks.read(course.release_notebook(assignment)), own)
+
+
+def _with_sources(notebook: nbformat.NotebookNode, sources: Mapping[str, str]) -> nbformat.NotebookNode:
+    """``notebook`` with the cells named in ``sources`` (by grade_id) holding those sources instead."""
     for cell in notebook.cells:
         grade_id = nbgrader_of(cell).get("grade_id")
-        if grade_id in own and grade_id is not None:
-            cell.source = own[grade_id]
+        if grade_id is not None and grade_id in sources:
+            cell.source = sources[grade_id]
     return notebook
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from nbgrader.converters import GenerateAssignment, GenerateSolution
 from nbgrader.converters.base import NbGraderException
 
-from autograder import course
+from autograder import answers, course, notebooks
 from autograder.course import ROOT, assignments
 
 HELPER_PACKAGE = ROOT / "reglab"
@@ -57,8 +57,6 @@ def build_solutions(assignment: str, root: Path = ROOT, output_root: Path | None
 
 def refresh_examples(assignment: str, root: Path = ROOT) -> Path:
     """Rewrite every bundled example submission of ``assignment`` on the current release, answers kept."""
-    from autograder import answers, notebooks
-
     for path in sorted((root / "examples" / "submitted").glob(f"*/{assignment}/{assignment}.ipynb")):
         notebooks.write(answers.on_current_release(notebooks.read(path), assignment), path)
     return root / "examples" / "submitted"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import build, course, notebooks
+from autograder import answers, build, course, notebooks
 from autograder.notebooks import nbgrader_of
 from tests.conftest import ASSIGNMENTS, ROOT
 
@@ -67,8 +67,6 @@ def test_committed_solutions_are_what_source_generates(assignment, tmp_path):
 def test_bundled_examples_are_submissions_of_the_current_release(assignment):
     """Is every example submission the current release with that student's answers (so that nbgrader, which runs
     the whole notebook, runs today's provided cells)?"""
-    from autograder import answers
-
     paths = sorted((ROOT / "examples" / "submitted").glob(f"*/{assignment}/{assignment}.ipynb"))
     assert paths
     for path in paths:

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -189,7 +188,3 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     complete = all(not run.errors and run.effects for run in runs)
     return 0 if complete else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -28,12 +28,16 @@ def _rise(history: dict) -> float:
     return _end(history, "test loss") / min(history["test loss"]) - 1
 
 
+def _gap(history: dict) -> float:
+    return _end(history, "train accuracy") - _end(history, "test accuracy")
+
+
 def _configurations(ns) -> dict:
     return ns["histories_configurations"]
 
 
 def _optimizer_run(ns, name: str, lr: float) -> dict:
-    return next(h for key, h in ns["histories_optimizers"].items() if key == f"{name} lr={lr}")
+    return ns["histories_optimizers"][f"{name} lr={lr}"]  # the notebook's run names
 
 
 def baseline_overfits(ns):
@@ -43,10 +47,6 @@ def baseline_overfits(ns):
     return seen, (f"test loss lowest at epoch {best + 1} ({history['test loss'][best]:.3f}), {_rise(history):.0%} "
                   f"above that at the end; training loss {history['train loss'][best]:.3f} then, "
                   f"{_end(history, 'train loss'):.3f} at the end (train - test accuracy {_gap(history):.3f})")
-
-
-def _gap(history: dict) -> float:
-    return _end(history, "train accuracy") - _end(history, "test accuracy")
 
 
 def normalization_trains_faster(ns):
