@@ -5,6 +5,8 @@ release, and cleo makes a few deliberate mistakes (her answer cells that differ 
 the solutions').
 """
 
+import subprocess
+
 import pytest
 
 from autograder import build, grade, nbgrader_grading, notebooks
@@ -91,3 +93,16 @@ def test_nbgrader_and_the_standalone_grader_give_the_same_scores(example_scores)
         for item in result.items:
             assert table.loc[result.student, item.grade_id] == pytest.approx(item.points, abs=0.005), (
                 result.student, item.grade_id)
+
+
+def test_nbgrader_example_releases_before_it_grades():
+    """Does `make nbgrader-example` work from a fresh clone: forget old submissions, then write the release
+    and the gradebook's assignments (which autograding needs), then grade (issue 14)?"""
+    dry_run = subprocess.run(["make", "--dry-run", "nbgrader-example"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.splitlines()
+
+    def first(command: str) -> int:
+        return next(number for number, line in enumerate(dry_run) if command in line)
+
+    assert first("rm -rf submitted autograded feedback") < first("autograder.build release") < first(
+        "autograder.nbgrader_grading")
