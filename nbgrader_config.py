@@ -2,15 +2,21 @@
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    ClearHiddenTests,
+    CheckCellMetadata,
     ClearMarkScheme,
     ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IncludeHeaderFooter,
     LockCells,
+    OverwriteKernelspec,
 )
 
-from autograder.feedback import ShortenTestTracebacks
+from autograder.feedback import (
+    ClearHiddenTestsFromFeedback,
+    ShortenTestTracebacks,
+)
+from autograder.locked_cells import OverwriteCellsAsReleased
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
@@ -33,11 +39,22 @@ c.ClearSolutions.text_stub = "TODO: Your answer here."
 # volatile (timings, progress bars) and the tests execute the solutions anyway.
 c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]
 
+# nbgrader's own sanitizing steps, in its order, with locked cells compared against the release rather
+# than the source: nbgrader's comparison flags every test cell with hidden tests (jupyter/nbgrader#1961)
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCellsAsReleased, CheckCellMetadata,
+]
+
 # Autograding runs the long experiment cells in the `tiny` profile
 # (reglab.active_profile() sees NBGRADER_EXECUTION); give a slow machine room.
 c.ExecutePreprocessor.timeout = 300
+# Encrypt the traffic between nbgrader and the kernel it grades in (CurveZMQ), where the kernel says it can
+# (ipykernel >= 7 does); plain TCP makes the kernel warn that anyone on the machine could listen.
+c.KernelManager.transport_encryption = "auto"
 
 # Feedback shows each test cell's visible checks and the messages of the hidden
 # ones, never the hidden region itself (nbgrader's default feedback shows it,
 # and a traceback would quote its lines).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTestTracebacks, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [
+    GetGrades, ClearHiddenTestsFromFeedback, ShortenTestTracebacks, CSSHTMLHeaderPreprocessor,
+]
