@@ -1,5 +1,8 @@
 """nbgrader settings for the reglab course (the repository root is the course root)."""
 
+from pathlib import Path
+
+import nbgrader
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     CheckCellMetadata,
@@ -14,6 +17,8 @@ from nbgrader.preprocessors import (
 
 from autograder.feedback import (
     ClearHiddenTestsFromFeedback,
+    DropPartialCreditResults,
+    MarkAnswersToGradeByHand,
     ShortenTestTracebacks,
 )
 from autograder.locked_cells import OverwriteCellsAsReleased
@@ -54,7 +59,17 @@ c.KernelManager.transport_encryption = "auto"
 
 # Feedback shows each test cell's visible checks and the messages of the hidden
 # ones, never the hidden region itself (nbgrader's default feedback shows it,
-# and a traceback would quote its lines).
+# and a traceback would quote its lines), nor the partial-credit value under the
+# cell; an answer awaiting hand grading says so instead of "Score: 0.0".
 c.GenerateFeedback.preprocessors = [
-    GetGrades, ClearHiddenTestsFromFeedback, ShortenTestTracebacks, CSSHTMLHeaderPreprocessor,
+    GetGrades, MarkAnswersToGradeByHand, ClearHiddenTestsFromFeedback, ShortenTestTracebacks,
+    DropPartialCreditResults, CSSHTMLHeaderPreprocessor,
 ]
+# The kit's page extends nbgrader's (autograder/templates/feedback/reglab.html.j2). nbgrader adds its own
+# template folder only when none is configured, so both are named here, the kit's first.
+c.HTMLExporter.extra_template_basedirs = [
+    str(Path(__file__).resolve().parent / "autograder" / "templates"),
+    str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
+]
+c.HTMLExporter.template_name = "feedback"
+c.HTMLExporter.template_file = "reglab.html.j2"

@@ -1,7 +1,13 @@
-"""nbgrader preprocessors for the feedback that students see (``nbgrader generate_feedback``)."""
+"""nbgrader preprocessors for the feedback that students see (``nbgrader generate_feedback``).
 
+They run after nbgrader's ``GetGrades`` (see ``nbgrader_config.py``); the page
+itself is the kit's template, ``autograder/templates/feedback/reglab.html.j2``.
+"""
+
+from nbformat.notebooknode import NotebookNode
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
-from nbgrader.utils import is_grade
+from nbgrader.utils import is_grade, is_solution
 from traitlets import List
 
 
@@ -37,3 +43,43 @@ class ShortenTestTracebacks(FeedbackPreprocessor):
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
 
+
+class DropPartialCreditResults(FeedbackPreprocessor):
+    """Remove the result value ("Out[6]: 0.75") from under test cells.
+
+    The hidden region ends with ``grade_cell(...)``, whose value nbgrader reads
+    as the cell's partial credit, so the autograded notebook must keep it. In
+    feedback it is an unexplained number: the cell's heading already shows the
+    score.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+            cell.outputs = [output for output in cell.outputs if output.output_type != "execute_result"]
+        return cell, resources
+
+
+class MarkAnswersToGradeByHand(FeedbackPreprocessor):
+    """Mark the graded cells that nobody has scored yet, and total their points, for the template.
+
+    Left alone, nbgrader's feedback shows a written answer awaiting hand
+    grading as "Score: 0.0 / 1.0" and counts it as lost in the page's total.
+    A grade with neither an automatic nor a manual score is pending; once an
+    instructor grades it in the formgrader it has a manual score, and the
+    regenerated feedback shows that. Runs after GetGrades, which sets the
+    cells' scores and the page's totals.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        grader = resources["nbgrader"]
+        with Gradebook(grader["db_url"]) as gradebook:
+            pending = {grade.name: grade.max_score
+                       for grade in gradebook.find_submission_notebook(
+                           grader["notebook"], grader["assignment"], grader["student"]).grades
+                       if grade.auto_score is None and grade.manual_score is None}
+        for cell in nb.cells:
+            if is_grade(cell) and cell.metadata.nbgrader["grade_id"] in pending:
+                cell.metadata.nbgrader["to_grade_by_hand"] = True
+        grader["points_to_grade_by_hand"] = sum(pending.values())
+        grader["items_to_grade_by_hand"] = len(pending)
+        return nb, resources

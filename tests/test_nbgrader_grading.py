@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import pandas as pd
 import pytest
+from nbgrader.api import Gradebook
+from nbgrader.converters import GenerateFeedback
 
 from autograder import build, course, grade, nbgrader_grading, notebooks
 from tests.conftest import ASSIGNMENTS, ROOT
@@ -132,10 +134,43 @@ def feedback_page(graded: GradedCourse, student: str) -> str:
     return (graded.course / "feedback" / student / graded.assignment / f"{graded.assignment}.html").read_text()
 
 
+def written_items(assignment: str) -> list[str]:
+    """The grade ids of the written answers: markdown cells graded by hand."""
+    return [notebooks.grade_id(cell) for cell in notebooks.read(course.source_notebook(assignment)).cells
+            if cell.cell_type == "markdown" and notebooks.nbgrader_of(cell).get("grade")]
+
+
+def shown(points: float) -> str:
+    """A number as the feedback page shows it (Jinja's `float | round(2)`)."""
+    return str(round(float(points), 2))
+
+
 def test_a_clean_run_warns_of_nothing(example_scores):
     """Do the untouched examples autograde and get feedback without a warning (jupyter/nbgrader#1961: every
     test cell with hidden tests used to be reported as a changed locked cell; issue 14)?"""
     assert [message for message in example_scores.warnings if IMAGES_WITHOUT_ALT_TEXT not in message] == []
+
+
+def test_written_answers_await_hand_grading_in_feedback(example_scores):
+    """Does the feedback say "to be graded by hand" for each written answer, never "0.0", and keep their points
+    out of the score so far (issue 14)?"""
+    page, table = feedback_page(example_scores, "ada"), example_scores.table
+    written = written_items(example_scores.assignment)
+    for grade_id in written:
+        assert f'<a href="#{grade_id}">Written response</a> (Score: to be graded by hand / 1.0)' in page
+    assert "Written response</a> (Score: 0.0" not in page
+    assert page.count("Score: to be graded by hand") == 2 * len(written)  # the list at the top and the cell
+    assert f"Score so far: {shown(table.loc['ada', 'autograded'])} / {shown(table.loc['ada', 'of'])}" in page
+    assert f"written answers worth {shown(table.loc['ada', 'written, graded by hand'].split()[0])} points" in page
+
+
+def test_feedback_shows_no_result_value_under_test_cells(example_scores):
+    """Is the partial credit that a test cell returns kept out of the feedback ("Out[6]: 0.75"), where the
+    cell's heading already gives the score (issue 14)?"""
+    page = feedback_page(example_scores, "cleo")
+    test_cells = [cell for cell in page.split('<div class="cell border-box-sizing')[1:] if "Grade cell:" in cell]
+    assert test_cells
+    assert not [cell for cell in test_cells if "Out[" in cell]
 
 
 ONE_COURSE_ASSIGNMENT = "regularization"
@@ -171,6 +206,22 @@ def test_a_changed_locked_cell_is_named_and_graded_as_released(tampered_course):
     [source_cell] = [cell for cell in source.cells if notebooks.grade_id(cell) == grade_id]
     assert graded_cell.source == source_cell.source
     assert "BEGIN HIDDEN TESTS" in graded_cell.source
+
+
+def test_feedback_shows_a_written_answer_once_graded_by_hand(tampered_course):
+    """Once an instructor has graded a written answer (the formgrader sets its manual score), does regenerated
+    feedback show its score, and keep the others to be graded by hand?"""
+    graded, _ = tampered_course
+    first, *others = written_items(graded.assignment)
+    config = course.config(gradebook=graded.course / "gradebook.db", output_root=graded.course)
+    with Gradebook(f"sqlite:///{graded.course / 'gradebook.db'}") as gradebook:
+        answer = gradebook.find_grade(first, graded.assignment, graded.assignment, "ada")
+        answer.manual_score = 1
+        gradebook.db.commit()
+    course.run(GenerateFeedback, graded.assignment, config, student="ada")
+    page = feedback_page(graded, "ada")
+    assert f'<a href="#{first}">Written response</a> (Score: 1.0 / 1.0)' in page
+    assert page.count("Score: to be graded by hand") == 2 * len(others)
 
 
 def test_nbgrader_example_releases_before_it_grades():
