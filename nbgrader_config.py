@@ -19,6 +19,7 @@ from autograder.feedback import (
     ClearHiddenTestsFromFeedback,
     DropPartialCreditResults,
     MarkAnswersToGradeByHand,
+    NameQuestions,
     ShortenTestTracebacks,
 )
 from autograder.locked_cells import OverwriteCellsAsReleased
@@ -62,7 +63,7 @@ c.KernelManager.transport_encryption = "auto"
 # and a traceback would quote its lines), nor the partial-credit value under the
 # cell; an answer awaiting hand grading says so instead of "Score: 0.0".
 c.GenerateFeedback.preprocessors = [
-    GetGrades, MarkAnswersToGradeByHand, ClearHiddenTestsFromFeedback, ShortenTestTracebacks,
+    GetGrades, MarkAnswersToGradeByHand, NameQuestions, ClearHiddenTestsFromFeedback, ShortenTestTracebacks,
     DropPartialCreditResults, CSSHTMLHeaderPreprocessor,
 ]
 # The kit's page extends nbgrader's (autograder/templates/feedback/reglab.html.j2). nbgrader adds its own

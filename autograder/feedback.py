@@ -83,3 +83,20 @@ class MarkAnswersToGradeByHand(FeedbackPreprocessor):
         grader["points_to_grade_by_hand"] = sum(pending.values())
         grader["items_to_grade_by_hand"] = len(pending)
         return nb, resources
+
+
+class NameQuestions(FeedbackPreprocessor):
+    """Give each graded cell its question as the notebook asks it ("3.2 (a) Complete build_optimizer ..."), for
+    the template to show instead of nbgrader's "Test cell" and the cell's grade id (an instructor's name)."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        from autograder.prepare import questions  # the kit's grader reads the same headings the same way
+
+        found = questions(nb)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            question = found.get(f"{grade_id}_answer", found.get(grade_id))
+            if is_grade(cell) and question is not None and question.label:
+                cell.metadata.nbgrader["question"] = f"{question.label} {question.title}".strip()
+        return nb, resources
+

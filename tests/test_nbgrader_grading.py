@@ -5,7 +5,9 @@ release, and cleo makes a few deliberate mistakes (her answer cells that differ 
 the solutions').
 """
 
+import html
 import logging
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.converters import GenerateFeedback
 
-from autograder import build, course, grade, nbgrader_grading, notebooks
+from autograder import build, course, grade, nbgrader_grading, notebooks, prepare
 from tests.conftest import ASSIGNMENTS, ROOT
 from tests.submissions import SOLUTION_MARKERS, solution_answers
 
@@ -157,18 +159,30 @@ def test_written_answers_await_hand_grading_in_feedback(example_scores):
     page, table = feedback_page(example_scores, "ada"), example_scores.table
     written = written_items(example_scores.assignment)
     for grade_id in written:
-        assert f'<a href="#{grade_id}">Written response</a> (Score: to be graded by hand / 1.0)' in page
-    assert "Written response</a> (Score: 0.0" not in page
+        assert re.search(f'<a href="#{grade_id}">Written response: [^<]+</a> \\(Score: to be graded by hand / 1.0\\)',
+                         page), grade_id
+    assert "</a> (Score: 0.0" not in page.split("Written response", 1)[1]
     assert page.count("Score: to be graded by hand") == 2 * len(written)  # the list at the top and the cell
     assert f"Score so far: {shown(table.loc['ada', 'autograded'])} / {shown(table.loc['ada', 'of'])}" in page
     assert f"written answers worth {shown(table.loc['ada', 'written, graded by hand'].split()[0])} points" in page
+
+
+def test_feedback_names_items_by_their_question(example_scores):
+    """Does the feedback name each graded cell by its question as the notebook asks it ("3.2 (a) Complete
+    build_optimizer ..."), never by the instructor's grade id (issue 14)?"""
+    page = feedback_page(example_scores, "cleo")
+    found = prepare.questions(prepare.template(example_scores.assignment))
+    assert "Grade cell:" not in page
+    for grade_id, question in found.items():
+        if question.label and not grade_id.endswith("_answer") and f'name="{grade_id}"' in page:
+            assert html.escape(f"{question.label} {question.title}", quote=False) in page, grade_id
 
 
 def test_feedback_shows_no_result_value_under_test_cells(example_scores):
     """Is the partial credit that a test cell returns kept out of the feedback ("Out[6]: 0.75"), where the
     cell's heading already gives the score (issue 14)?"""
     page = feedback_page(example_scores, "cleo")
-    test_cells = [cell for cell in page.split('<div class="cell border-box-sizing')[1:] if "Grade cell:" in cell]
+    test_cells = [cell for cell in page.split('<div class="cell border-box-sizing')[1:] if "Checks of " in cell]
     assert test_cells
     assert not [cell for cell in test_cells if "Out[" in cell]
 
@@ -220,7 +234,7 @@ def test_feedback_shows_a_written_answer_once_graded_by_hand(tampered_course):
         gradebook.db.commit()
     course.run(GenerateFeedback, graded.assignment, config, student="ada")
     page = feedback_page(graded, "ada")
-    assert f'<a href="#{first}">Written response</a> (Score: 1.0 / 1.0)' in page
+    assert re.search(f'<a href="#{first}">Written response: [^<]+</a> \\(Score: 1.0 / 1.0\\)', page)
     assert page.count("Score: to be graded by hand") == 2 * len(others)
 
 
