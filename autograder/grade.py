@@ -118,9 +118,9 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
         program = prepare.build_program(prepare.read_submission(submission.path), submission.assignment, release)
     except prepare.InvalidSubmission as invalid:
         program = prepare.build_program(prepare.nbformat.v4.new_notebook(), submission.assignment, release)
-        result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [str(invalid)], item.label)
+        result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [str(invalid)], item.label, item.title)
                         for item in program.items]
-        result.written = [WrittenItem(w.grade_id, w.points, False, w.label) for w in program.written]
+        result.written = [WrittenItem(w.grade_id, w.points, False, w.label, w.title) for w in program.written]
         result.notices.append(str(invalid))
         result.seconds = time.monotonic() - start
         return result
@@ -129,10 +129,15 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
               {item.grade_id: item.visible_checks for item in program.items})
     outcome = sandbox.run(job, submission.path, slot, limits or sandbox.Limits(), hide or [], launcher)
     result.items = [_item_result(item, outcome) for item in program.items]
-    result.written = [WrittenItem(w.grade_id, w.points, w.answered, w.label) for w in program.written]
-    result.notices = program.notices + outcome.notices + [
-        f"{program.cells[index].name} raised {error}" for index, error in outcome.cell_errors
-    ]
+    result.written = [WrittenItem(w.grade_id, w.points, w.answered, w.label, w.title) for w in program.written]
+    result.notices = program.notices + [
+        f"Running {program.in_words(program.cells[index])} stopped the grading ({why}), so it was skipped."
+        for index, why in outcome.skipped_cells
+    ] + [f"{program.in_words(program.cells[index]).capitalize()} raised {error}"
+         for index, error in outcome.cell_errors]
+    if outcome.grader_notes:  # the grader's own failure: the student is told it is not theirs to fix
+        result.notices.append("Your notebook could not be graded automatically; your instructor has been told.")
+    result.grader_notes = outcome.grader_notes
     result.isolation = outcome.isolation.to_dict() if outcome.isolation is not None else None
     result.seconds = round(time.monotonic() - start, 2)
     return result
@@ -141,19 +146,21 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
 def _item_result(item: prepare.Item, outcome: sandbox.Outcome) -> ItemResult:
     if not item.attempted:
         return ItemResult(item.grade_id, 0.0, item.points, NOT_ATTEMPTED,
-                          [f"{item.grade_id}: not attempted (the answer cell still holds the stub)."], item.label)
+                          ["not attempted: the answer cell still holds the stub, raise NotImplementedError()."],
+                          item.label, item.title)
     if outcome.tampered:
         return ItemResult(item.grade_id, 0.0, item.points, ERROR, [
             "Your code replaced part of a library the grader relies on (" + ", ".join(outcome.tampered[:5])
-            + "), so it cannot be graded automatically; your instructor will look at it."], item.label)
+            + "), so it cannot be graded automatically; your instructor will look at it."], item.label, item.title)
     if item.grade_id in outcome.broken_items:
-        return ItemResult(item.grade_id, 0.0, item.points, ERROR, [outcome.broken_items[item.grade_id]], item.label)
+        return ItemResult(item.grade_id, 0.0, item.points, ERROR, [outcome.broken_items[item.grade_id]], item.label,
+                          item.title)
     graded = outcome.items[item.grade_id]
     points = points_earned(graded.fraction, item.points)
     status = PASSED if graded.fraction >= 1 else PARTIAL if graded.fraction > 0 else FAILED
     if graded.not_attempted:
         status = NOT_ATTEMPTED
-    return ItemResult(item.grade_id, points, item.points, status, graded.messages, item.label)
+    return ItemResult(item.grade_id, points, item.points, status, graded.messages, item.label, item.title)
 
 
 def main(argv: list[str] | None = None) -> int:

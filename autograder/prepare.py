@@ -19,8 +19,10 @@ from autograder.course import ROOT
 from autograder.notebooks import nbgrader_of
 
 EXPERIMENT_TAG = "experiment"
-SECTION_HEADING = re.compile(r"^#{1,3}\s+(\d+(?:\.\d+)*)\b")  # "## 3.2 Weight decay"
-QUESTION_LETTER = re.compile(r"\*\*\(([a-z])\)")  # "**(a) Complete ..."
+# "## 3.2 Weight decay", and "# Part B: weight histograms" (a part numbered by a letter, without sections)
+SECTION_HEADING = re.compile(r"^#{1,3}\s+(?:Part\s+([A-Z0-9]+)\b|(\d+(?:\.\d+)*)\.?\s)\s*:?\s*(.*)")
+# "**(a) Complete `f`: ... (1 point)**", and "**Q1: Describe ...**" (Part B of penalties numbers its questions so)
+QUESTION_LETTER = re.compile(r"\*\*(?:\(([a-z])\)|(Q\d+):)\s*(.*?)(?:\*\*|$)")
 PROVIDED, ANSWER, ADDED = "provided", "answer", "added"
 
 
@@ -42,6 +44,7 @@ class Item:
     attempted: bool
     visible_checks: str  # the released test cell: nbgrader gives zero when these asserts fail
     label: str = ""  # "3.2 (a)": the question as the notebook numbers it
+    title: str = ""  # "Complete build_optimizer": the question as the notebook asks it
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Written:
     points: float
     answered: bool
     label: str = ""
+    title: str = ""
 
 
 @dataclass
@@ -59,6 +63,21 @@ class Program:
     items: list[Item] = field(default_factory=list)
     written: list[Written] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    questions: dict[str, "Question"] = field(default_factory=dict)  # by grade id, as the release asks them
+
+    def in_words(self, cell: Cell) -> str:
+        """How a student finds ``cell`` in their notebook: by its question, or by its first line."""
+        question = self.questions.get(cell.name)
+        if cell.kind == ANSWER and question is not None and question.label:
+            return f"your answer to {question.label}"
+        if cell.kind == ADDED:
+            return f"the code cell you added ({cell.name})"
+        return f"the provided cell that starts \"{_first_line(cell.source)}\""
+
+
+def _first_line(source: str, limit: int = 50) -> str:
+    line = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def template(assignment: str, root: Path = ROOT) -> nbformat.NotebookNode:
@@ -83,22 +102,41 @@ def _source(cell) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def question_labels(release: nbformat.NotebookNode) -> dict[str, str]:
-    """Each graded cell's question as the notebook shows it to the student: the number of the last section
-    heading ("## 3.2 ...") and the last bold question letter ("**(a)") above it, as "3.2 (a)"."""
-    section, letter, labels = "", "", {}
+@dataclass(frozen=True)
+class Question:
+    label: str  # "3.2 (a)": the number of the last section heading above, and the last bold question letter
+    title: str  # "Complete build_optimizer": the question's first sentence, as the student reads it
+
+
+def short_title(text: str, limit: int = 90) -> str:
+    """A question's first sentence without its points and Markdown: "Complete `f(x)`: ... (1 point)" gives
+    "Complete f(x)"."""
+    text = re.sub(r"\(\d+(?:\.\d+)? points?\)|\(no points\)", "", text)
+    text = re.sub(r"\$[^$]*\$", "", text)  # formulas read badly as plain text: "l1_penalty(net, lam) and ..."
+    text = re.sub(r"\s+([,.?])", r"\1", " ".join(re.sub(r"`|\*\*", "", text).split()))
+    first = re.split(r"(?<=[?])\s|[.:](?:\s|$)", text, maxsplit=1)[0].strip()
+    return first if len(first) <= limit else first[:limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def questions(release: nbformat.NotebookNode) -> dict[str, Question]:
+    """Each graded cell's question as the notebook shows it to the student, by grade id."""
+    section, section_title, letter, letter_title, found = "", "", "", "", {}
     for cell in release.cells:
         nbgrader = nbgrader_of(cell)
         if cell.get("cell_type") == "markdown" and not nbgrader.get("solution"):
             for line in _source(cell).splitlines():
                 heading = SECTION_HEADING.match(line)
                 if heading:
-                    section, letter = heading.group(1), ""
-                letter = next(reversed(QUESTION_LETTER.findall(line)), letter)
+                    section, section_title = heading.group(1) or heading.group(2), short_title(heading.group(3))
+                    letter = letter_title = ""
+                for question in QUESTION_LETTER.finditer(line):
+                    letter = f"({question.group(1)})" if question.group(1) else question.group(2)
+                    letter_title = short_title(question.group(3))
         grade_id = nbgrader.get("grade_id")
         if grade_id and (nbgrader.get("grade") or nbgrader.get("solution")):
-            labels[grade_id] = f"{section} ({letter})" if letter else section
-    return labels
+            found[grade_id] = Question(f"{section} {letter}" if letter else section,
+                                       letter_title if letter else section_title)
+    return found
 
 
 def build_program(submission: nbformat.NotebookNode, assignment: str, release: nbformat.NotebookNode) -> Program:
@@ -114,7 +152,9 @@ def build_program(submission: nbformat.NotebookNode, assignment: str, release: n
             student_cells[grade_id] = cell
             added_before[grade_id], pending = pending, []
         elif grade_id in released:
-            program.notices.append(f"The cell '{grade_id}' appears twice; the first copy was graded.")
+            first = _first_line(_source(cell))
+            program.notices.append(f"A graded cell appears twice (the one that starts \"{first}\"); the first copy "
+                                   "was graded.")
         elif cell.get("cell_type") == "code" and _source(cell).strip():
             pending.append((number, _source(cell)))
 
@@ -122,9 +162,10 @@ def build_program(submission: nbformat.NotebookNode, assignment: str, release: n
         for number, source in added_before.get(grade_id, []):
             program.cells.append(Cell(source, ADDED, f"cell {number}"))
         _add_released_cell(program, grade_id, released_cell, student_cells.get(grade_id), released)
-    labels = question_labels(release)
+    found = program.questions = questions(release)
     for graded in [*program.items, *program.written]:  # a test cell is labelled as its answer is
-        graded.label = labels.get(f"{graded.grade_id}_answer", labels.get(graded.grade_id, ""))
+        question = found.get(f"{graded.grade_id}_answer", found.get(graded.grade_id, Question("", "")))
+        graded.label, graded.title = question.label, question.title
     for number, source in pending:  # cells added after the last released one
         program.cells.append(Cell(source, ADDED, f"cell {number}"))
     return program
@@ -141,10 +182,12 @@ def _add_released_cell(program: Program, grade_id: str, released_cell, student_c
             source = _source(student_cell) if student_cell is not None else released_cell.source
             program.cells.append(Cell(source, ANSWER, grade_id))
         return
+    locked = (f"a locked cell, the one that starts \"{_first_line(released_cell.source)}\"; the released version was "
+              "graded instead.")
     if nbgrader.get("locked") and student_cell is not None and _changed(student_cell, released_cell):
-        program.notices.append(f"The locked cell '{grade_id}' was changed; the released version was used.")
+        program.notices.append(f"You changed {locked}")
     elif nbgrader.get("locked") and student_cell is None:
-        program.notices.append(f"The locked cell '{grade_id}' was deleted; the released version was used.")
+        program.notices.append(f"You deleted {locked}")
     if released_cell.cell_type != "code" or EXPERIMENT_TAG in released_cell.metadata.get("tags", []):
         return
     if nbgrader.get("grade"):  # a test cell: its hidden part becomes the item's checks

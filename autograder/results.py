@@ -29,6 +29,7 @@ class ItemResult:
     status: Status
     messages: list[str] = field(default_factory=list)  # for the student: what failed, never the check's code
     label: str = ""  # the question as the notebook numbers it, "3.2 (a)"; "" where it numbers none
+    title: str = ""  # the question as the notebook asks it, "Complete build_optimizer"; "" where unknown
 
 
 @dataclass
@@ -39,6 +40,7 @@ class WrittenItem:
     max_points: float
     answered: bool  # False while the cell still holds the release's stub
     label: str = ""  # the question as the notebook numbers it, "3.2 (e)"
+    title: str = ""  # the question as the notebook asks it
 
 
 @dataclass
@@ -48,8 +50,11 @@ class SubmissionResult:
     notebook: str  # the submitted file, relative to what was asked to grade
     items: list[ItemResult] = field(default_factory=list)
     written: list[WrittenItem] = field(default_factory=list)
-    # whole-submission messages: changed locked cells, cells that failed or timed out, crashes, invalid files
+    # whole-submission messages for the student: changed locked cells, cells that failed or timed out, files
+    # that are not notebooks
     notices: list[str] = field(default_factory=list)
+    # for the instructor only (reports, never the student's feedback): why the grader itself failed
+    grader_notes: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time spent grading it
     # what its code ran inside (``launchers.Isolation.to_dict``): for the instructor's reports, never the
     # student's feedback; None when none of its code ran (a file that is not a notebook)

@@ -60,7 +60,8 @@ class Outcome:
     cell_errors: list[tuple[int, str]] = field(default_factory=list)
     tampered: list[str] = field(default_factory=list)
     isolation: Isolation | None = None  # what the last attempt ran inside
-    notices: list[str] = field(default_factory=list)
+    skipped_cells: list[tuple[int, str]] = field(default_factory=list)  # (cell index, why it stopped the grading)
+    grader_notes: list[str] = field(default_factory=list)  # for the instructor: the grader's own failures
 
 
 def run(job: Job, notebook: Path, slot: int, limits: Limits, hide: list[Path], launcher: Launcher) -> Outcome:
@@ -78,19 +79,18 @@ def run(job: Job, notebook: Path, slot: int, limits: Limits, hide: list[Path], l
             break
         why = ended.why(limits.wall_seconds)
         if state.current_item is not None:
-            outcome.broken_items[state.current_item] = f"grading {state.current_item} stopped: {why}"
+            outcome.broken_items[state.current_item] = f"grading stopped: {why}"
         elif state.current_cell is not None:
-            cell = job.cells[state.current_cell]
-            outcome.notices.append(f"Running {cell.name} stopped the grading ({why}); it was skipped.")
+            outcome.skipped_cells.append((state.current_cell, why))
             skip_cells.append(state.current_cell)
         else:
-            outcome.notices.append(f"The grader could not start ({why}).")
+            outcome.grader_notes.append(f"The grader could not start ({why}).")
             break
         if time.monotonic() >= deadline:
             break
     for item in job.items:
         if item not in outcome.items and item not in outcome.broken_items:
-            outcome.broken_items[item] = f"grading {item} stopped: the submission used up its time or its restarts"
+            outcome.broken_items[item] = "grading stopped: the submission used up its time or its restarts"
     return outcome
 
 

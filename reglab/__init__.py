@@ -19,6 +19,10 @@ from reglab.seeding import seed_everything
 from reglab.tensorboard_log import log_to_tensorboard
 from reglab.together import fit_together
 from reglab.training import Stop, detect_device, fit
+from reglab.unwritten import install as _explain_unwritten_answers
+
+# In a notebook, an answer still to write fails with one line that says so, not a traceback (reglab.unwritten).
+_explain_unwritten_answers()
 
 __all__ = [
     "PROFILES",

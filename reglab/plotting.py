@@ -3,6 +3,7 @@
 import IPython.display
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 class HistoryPlotter:
@@ -25,11 +26,12 @@ class HistoryPlotter:
         self.params = []
         # A figure outside pyplot: the inline backend would show a pyplot figure
         # a second time when its cell ends (or fails); this one appears once,
-        # here, and is refreshed in place after every experiment.
+        # with the first experiment's curves, and is refreshed in place after
+        # every experiment. (Shown before any, a failed first run would leave a
+        # grid of empty panels above its error.)
         self.fig = Figure(figsize=(3.5 * cols * len(plots), 3 * rows))
         self.axs = self.fig.subplots(ncols=cols * len(plots), nrows=rows, sharex="col", sharey="none", squeeze=False)
-        self.fig.tight_layout()
-        self._display = IPython.display.display(self.fig, display_id=True)
+        self._display = None
 
     def add(self, title, history, row, col, epoch=-1, param=None):
         """Add the results of an experiment; ``epoch`` selects the epoch for the table (and stars it)."""
@@ -46,9 +48,13 @@ class HistoryPlotter:
                 ax.set_ylim([0, 1.01])
             ax.legend()
             ax.set_xlabel(plot_xy["x"])
+            if all(float(x).is_integer() for x in history[plot_xy["x"]]):  # epochs: no tick at epoch 2.5
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(title)
         self.fig.tight_layout()
-        if self._display is not None:
+        if self._display is None:
+            self._display = IPython.display.display(self.fig, display_id=True)
+        else:
             self._display.update(self.fig)
 
     def table_frame(self) -> pd.DataFrame:

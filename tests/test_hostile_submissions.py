@@ -433,7 +433,8 @@ def test_replacing_what_the_checks_rely_on_earns_nothing(graded, name):
 def test_changed_locked_cell_is_reported_and_the_released_version_used(graded):
     """Is a changed locked cell named in the report, with full marks from the released code?"""
     result = graded["results"]["changes-a-locked-cell"]
-    assert any("locked cell 'setup' was changed" in notice for notice in result.notices)
+    assert any("changed a locked cell, the one that starts \"%config InlineBackend" in notice
+               for notice in result.notices)
     assert result.points == result.max_points
 
 

@@ -91,3 +91,40 @@ def test_release_notebook_shows_the_active_profile(assignment, executed_release)
     printed_after = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", [])
                             if o.output_type == "stream")
     assert "epochs" in printed_after
+
+
+# What a student must never see under a cell: a warning, an object's repr with its address, a widget that cannot
+# be shown once the notebook is saved, or a progress bar left behind (tqdm's "  0%|" or "3/3 [").
+ALARMING = re.compile(r"warn|object at 0x|IProgress|Error displaying widget|\d+%\||\d+/\d+ \[", re.IGNORECASE)
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def _shown_text(output) -> str:
+    return output.get("text", "") if output.output_type == "stream" else output.get("data", {}).get("text/plain", "")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_notebook_outputs_are_clean(assignment, executed_solution):
+    """Does the executed solution show nothing alarming: no standard error, no warning, no object repr, no widget
+    (its state is not saved with the notebook) and no leftover progress bar?"""
+    notebook, _ = executed_solution(assignment)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            where = f"{notebooks.grade_id(cell) or cell.source[:40]!r}"
+            assert not (output.output_type == "stream" and output.name == "stderr"), f"{where}: {output.text[:200]}"
+            assert WIDGET not in output.get("data", {}), f"{where}: a widget"
+            assert not ALARMING.search(_shown_text(output)), f"{where}: {_shown_text(output)[:200]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_says_in_one_line_which_answer_is_missing(assignment, executed_release):
+    """Does a cell that runs an answer still to write fail with one line naming it, with no traceback and no
+    empty plots above it?"""
+    notebook, errors = executed_release(assignment)
+    stubs = [error for error in errors if error.ename == "NotImplementedError"]
+    assert stubs
+    for error in stubs:
+        cell = notebook.cells[error.index]
+        [output] = [o for o in cell.outputs if o.output_type == "error"]
+        assert len(output.traceback) == 1 and "is not written yet" in output.traceback[0], output.traceback
+        assert not any("image/png" in o.get("data", {}) for o in cell.outputs), f"{error.grade_id}: empty plots"

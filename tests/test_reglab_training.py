@@ -148,4 +148,5 @@ def test_history_plotter_plots_and_tabulates(tiny_sets):
     loss_axes, accuracy_axes = plotter.axs[0]
     assert len(loss_axes.lines) == 4  # two curves and the two stars of the chosen epoch
     assert accuracy_axes.get_ylim() == (0, 1.01)
+    assert all(float(tick).is_integer() for tick in loss_axes.get_xticks())  # whole epochs: no tick at 0.5
     plotter.done()

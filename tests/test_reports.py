@@ -386,17 +386,46 @@ def test_junit_schema_rejects_a_wrong_document(xpath, spoil, tmp_path):
 
 
 def test_feedback_names_items_by_their_question(tmp_path):
-    """Does the student see each item as the notebook numbers its question ("3.2 (a) build_optimizer")?"""
-    result = submission("fay", [ItemResult("build_optimizer", 0, 1, FAILED, ["wrong"], label="3.2 (a)")])
+    """Does the student see each item as the notebook asks its question ("3.2 (a) Complete build_optimizer"), not by
+    the instructor's grade id?"""
+    result = submission("fay", [ItemResult("build_optimizer", 0, 1, FAILED, ["wrong"], label="3.2 (a)",
+                                           title="Complete build_optimizer")])
     markdown, markup = feedback(result, tmp_path)
-    assert "3.2 (a) build_optimizer" in Page(markup).text
-    assert r"### 3\.2 (a) build\_optimizer" in markdown.splitlines()  # escaped: "3." could start a list
+    assert "3.2 (a) Complete build_optimizer" in Page(markup).text
+    assert "build_optimizer" not in Page(markup).text.replace("Complete build_optimizer", "")
+    assert r"### 3\.2 (a) Complete build\_optimizer" in markdown.splitlines()  # escaped: "3." could start a list
 
 
 def test_question_labels_follow_the_notebook():
-    """Are the labels read from the release's section headings and bold question letters?"""
+    """Are labels and titles read from the release's headings and bold questions, also in a part numbered by a
+    letter ("# Part B") whose questions are numbered "Q1", "Q2"?"""
     from autograder import prepare
 
-    labels = prepare.question_labels(prepare.template("regularization"))
-    assert labels["build_optimizer"] == "3.2 (a)" and labels["q3_2_e"] == "3.2 (e)"
-    assert labels["grid_size_answer"] == "3.5 (c)"
+    found = prepare.questions(prepare.template("regularization"))
+    assert found["build_optimizer"] == prepare.Question("3.2 (a)",
+                                                        "Complete build_optimizer below, then run the experiment")
+    assert found["q3_2_e"].label == "3.2 (e)" and found["grid_size_answer"].label == "3.5 (c)"
+    assert found["q3_3_b"].title.startswith("Should you put dropout layers before or after ReLU")
+    found = prepare.questions(prepare.template("penalties"))
+    assert found["weight_histogram_data"].label == "B (a)"
+    assert (found["q5_1"].label, found["q5_2"].label) == ("B Q1", "B Q2")
+    assert found["l2_penalty"].title == "Add L2 regularization instead on the 2nd layer"  # no points, no Markdown
+    found = prepare.questions(prepare.template("cnn_regularization"))
+    assert found["half_of"] == prepare.Question("1.2", "Half of the training set")  # a section without letters
+    assert found["penalties"].title.startswith("Complete l1_penalty(net, lam) and l2_penalty(net, lam)")  # no $…$
+
+
+
+
+def test_grader_notes_reach_the_instructor_never_the_student(tmp_path):
+    """Is the grader's own failure ("could not start") in the instructor's JUnit and report.json, and absent from
+    the student's feedback and Gradescope output, which say in words that the instructor has been told?"""
+    result = submission("gus", [ItemResult("q1_weight_decay", 0, 3, ERROR, ["grading stopped: no worker"])],
+                        notices=["Your notebook could not be graded automatically; your instructor has been told."])
+    result.grader_notes = ["The grader could not start (bwrap: No permissions to create new namespace)."]
+    markdown, markup = feedback(result, tmp_path)
+    for student_page in (markdown, Page(markup).text):
+        assert "bwrap" not in student_page and "instructor has been told" in student_page
+    junit = ET.parse(reports.write_junit([result], tmp_path / "junit.xml")).getroot()
+    assert "bwrap" in junit.find(".//system-out").text
+    assert result.to_dict()["grader_notes"] == result.grader_notes

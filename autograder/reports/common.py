@@ -91,8 +91,9 @@ def inside(root: Path, *parts: str) -> Path:
 
 
 def item_title(item) -> str:
-    """How a student knows an item: its question label and its grade id ("3.2 (a) build_optimizer")."""
-    return f"{item.label} {item.grade_id}" if item.label else item.grade_id
+    """How a student knows an item: its question's label and title ("3.2 (a) Complete build_optimizer"); the
+    grade id, an instructor's name for it, only where the notebook gives neither."""
+    return " ".join(part for part in (item.label, item.title or (item.grade_id if not item.label else "")) if part)
 
 
 def isolation_line(isolation: dict) -> str:

@@ -24,9 +24,9 @@ from torch import nn
 from torch.optim.adam import adam
 from torch.optim.sgd import sgd
 from torch.utils.data import Dataset, TensorDataset
-from tqdm.auto import tqdm
 
 from reglab._loop import cpu_threads, draw_seed, epoch_order, layer_statistics, use_fused_kernel
+from reglab.progress import epoch_bar
 from reglab.training import Stop, detect_device, fit
 
 LAYER_TYPES = (nn.Linear, nn.ReLU, nn.Dropout)
@@ -406,7 +406,7 @@ class _Together:
 
     def run(self, epochs: int, progress: bool) -> list[dict]:
         start_time = time.time()
-        for epoch in tqdm(range(epochs), desc="Epoch", leave=False, disable=not progress):
+        for epoch in epoch_bar(epochs, progress):
             phases = {"train": self._train_epoch(), "validation": self._validation_epoch()}
             elapsed = time.time() - start_time  # the stack's time, shared by its runs
             stopped = []

@@ -7,9 +7,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
-from tqdm.auto import tqdm
 
 from reglab._loop import cpu_threads, epoch_order, layer_statistics, use_fused_kernel
+from reglab.progress import epoch_bar
 
 
 class _StopMarker:
@@ -114,7 +114,7 @@ def _fit(net, train, validation, optimizer, epochs, batch_size, after_epoch, dev
         counts[name] = [[0] * len(layers) for _ in range(batches)]
     sums = {}
     try:
-        for epoch in tqdm(range(epochs), desc="Epoch", leave=False, disable=not progress):
+        for epoch in epoch_bar(epochs, progress):
             epoch_stats = collections.defaultdict(float)
             sums.clear()
             epoch_outputs = {"train": [], "validation": []}
