@@ -101,8 +101,10 @@ class NotebookPage:
 
     def screenshot_notebook(self, path: Path) -> Path:
         """A picture of the whole notebook, as tall as it is (up to what Chromium can capture)."""
-        height = self.page.locator(".jp-WindowedPanel-outer").first.evaluate("element => element.scrollHeight")
-        with self._window_height(height + 200):
+        scroller = self.page.locator(".jp-WindowedPanel-outer").first  # the notebook's scrolling panel
+        with self._window_height(scroller.evaluate("element => element.scrollHeight") + 200):
+            scroller.evaluate("element => { element.scrollTop = 0; }")  # from the first cell
+            self.page.wait_for_timeout(300)
             self.page.screenshot(path=path)
         return path
 

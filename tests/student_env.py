@@ -66,10 +66,15 @@ def _build(target: Path, requirements: Path, constraints: Path) -> None:
     shutil.rmtree(target, ignore_errors=True)
     print(f"Building the student environment in {target} (once; several minutes) ...", flush=True)
     subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", str(target)], check=True)
-    # With the kit's tested pins (-c), pip picks the torch that `make install` already fetched, from its cache,
-    # instead of downloading the newest torch, several gigabytes more, for every change of the newest release.
-    subprocess.run([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(requirements),
-                    "-c", str(constraints)], check=True, timeout=BUILD_TIMEOUT_S, env=_without_kit(os.environ))
+    pip = [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    env = _without_kit(os.environ)
+    # A current pip, as `make install` uses: pip 23.3 moved its download cache (http-v2), and the older pip of a
+    # system Python would not find the wheels the kit's venv already downloaded there.
+    subprocess.run([*pip, "--upgrade", "pip"], check=True, timeout=BUILD_TIMEOUT_S, env=env)
+    # With the kit's tested pins (-c), pip takes the torch that `make install` already fetched from that cache,
+    # instead of downloading the newest torch, gigabytes more, whenever a newer one is released.
+    subprocess.run([*pip, "-r", str(requirements), "-c", str(constraints)], check=True, timeout=BUILD_TIMEOUT_S,
+                   env=env)
     (target / BUILT_MARKER).write_text(f"built from {requirements} and {constraints}\n")
 
 

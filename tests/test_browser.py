@@ -18,7 +18,7 @@ from autograder import build, nbgrader_grading, notebooks
 from autograder.answers import solution_answers
 from autograder.notebooks import nbgrader_of
 from tests.conftest import ASSIGNMENTS, ONE_THREAD, ROOT
-from tests.headless_chromium import chromium
+from tests.headless_chromium import chromium, require_chromium
 from tests.lab_server import running_lab
 from tests.notebook_page import NotebookPage
 from tests.student_env import student_environ
@@ -30,6 +30,14 @@ WRONG = CHECK_LEVEL_WRONG["penalty-without-half"]  # l2_penalty without the ½: 
 # What must appear nowhere on the page: warnings, and JupyterLab's words for a widget it cannot show
 WARNING_TEXTS = ("Warning", "IProgress", "Error displaying widget", "model not found")
 PASSED = "Visible checks passed."
+
+
+@pytest.fixture(scope="session")
+def chromium_installed() -> None:
+    """Chromium and Playwright are there (else skip or fail): asked before the student environment is built, which
+    takes minutes. (The browser itself is started in each test: Playwright's event loop is best kept short-lived
+    in a suite whose other tests run asyncio.)"""
+    require_chromium()
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +59,7 @@ def _visible_messages(test_cell_source: str) -> list[str]:
             if isinstance(node, ast.Assert) and isinstance(node.msg, ast.Constant)]
 
 
-def test_student_runs_the_release_in_jupyterlab(student_python, artifacts, tmp_path, capsys):
+def test_student_runs_the_release_in_jupyterlab(chromium_installed, student_python, artifacts, tmp_path, capsys):
     """In JupyterLab in Chromium, with one answer from the solutions and one wrong answer typed into their cells,
     do the provided cells run without an error or a warning, does the right answer's check cell pass and the wrong
     one's name the mistake, and does the page show a plot?"""
@@ -110,7 +118,7 @@ def test_student_runs_the_release_in_jupyterlab(student_python, artifacts, tmp_p
     assert not found, "the page shows what the student did not cause:\n" + "\n".join(found)
 
 
-def test_formgrader_lists_the_autograded_scores(artifacts, tmp_path, capsys):
+def test_formgrader_lists_the_autograded_scores(chromium_installed, artifacts, tmp_path, capsys):
     """Does nbgrader's formgrader, in JupyterLab's server from the instructor's environment, list the course's
     assignments and the autograded scores of the bundled examples (ada full marks, ben zero)?"""
     course = tmp_path / "course"

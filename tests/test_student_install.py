@@ -42,6 +42,9 @@ def unwanted_outputs(notebook: dict) -> list[str]:
                 model = output["data"][WIDGET_VIEW].get("model_id")
                 if model not in saved:
                     found.append(f"{where}: a widget view with no saved state (model {model})")
+            elif any(stale in "".join(output.get("data", {}).get("text/plain", "")) for stale in STALE_PROGRESS):
+                text = "".join(output["data"]["text/plain"])
+                found.append(f"{where}: stale progress text in a display output: {text.strip()[:120]!r}")
     return found
 
 
