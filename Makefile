@@ -41,7 +41,9 @@ grade-example: $(BIN)/.installed  ## grade examples/submitted with the hidden ch
 		echo "own notebooks, so they are graded with --no-isolation; install bubblewrap before grading students' work."; fi; \
 	$(BIN)/python -m autograder.grade $(EXAMPLES) --out $(REPORTS) --workers $(WORKERS) $$flag
 
-nbgrader-example: $(BIN)/.installed clean-course  ## the same submissions through nbgrader autograde and generate_feedback
+# Autograding needs the gradebook's record of each assignment, which `release` writes (a fresh clone has no
+# gradebook). clean-course comes first: nbgrader refuses to change the cells of an assignment with submissions.
+nbgrader-example: $(BIN)/.installed clean-course release  ## the same submissions through nbgrader autograde and generate_feedback
 	@for assignment in $(ASSIGNMENTS); do \
 		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m autograder.nbgrader_grading $$assignment $(EXAMPLES) || exit 1; \
 	done

@@ -128,3 +128,13 @@ def test_release_says_in_one_line_which_answer_is_missing(assignment, executed_r
         [output] = [o for o in cell.outputs if o.output_type == "error"]
         assert len(output.traceback) == 1 and "is not written yet" in output.traceback[0], output.traceback
         assert not any("image/png" in o.get("data", {}) for o in cell.outputs), f"{error.grade_id}: empty plots"
+
+
+def test_release_says_in_one_line_which_name_is_not_defined_yet(executed_release):
+    """Does a check cell that runs before its answer defined a name say so in one line (grid_size's constant)?"""
+    notebook, errors = executed_release("regularization")
+    [error] = [error for error in errors if error.grade_id == "grid_size"]
+    [output] = [o for o in notebook.cells[error.index].outputs if o.output_type == "error"]
+    assert output.ename == "NameError"
+    [line] = output.traceback
+    assert line.startswith("NameError: N_GRID_EXPERIMENTS is not defined yet. Run the cell that defines it")
