@@ -131,7 +131,9 @@ def test_formgrader_lists_the_autograded_scores(chromium_installed, artifacts, t
     table = nbgrader_grading.autograde(ASSIGNMENT, gradebook=gradebook, output_root=course)
     assert students == ["ada", "ben", "cleo"]
     _write_course_config(course, gradebook)
-    (course / "exchange").mkdir()
+    kit, ours = _loaded_config(ROOT), _loaded_config(course)
+    assert {section: ours[section] for section in kit if section != "CourseDirectory"} == {
+        section: kit[section] for section in kit if section != "CourseDirectory"}
     # the course's nbgrader_config.py imports the kit (autograder.feedback); nbgrader needs the venv's bin/ (alembic)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
@@ -170,12 +172,17 @@ def _score(points: float) -> str:
 
 
 def _write_course_config(course: Path, gradebook: Path) -> None:
-    """The kit's nbgrader_config.py, pointed at this course folder (the formgrader reads it from its working folder)."""
+    """An nbgrader_config.py for this course folder (the formgrader reads it from its working folder) that loads the
+    kit's own, so that every setting of the kit holds, including the paths it builds from its own __file__."""
     (course / "nbgrader_config.py").write_text(
-        (ROOT / "nbgrader_config.py").read_text()
-        + "\n# Added by tests/test_browser.py: the kit's settings above, for a course in a temporary folder\n"
-        + f"c.CourseDirectory.root = {str(course)!r}\n"
-        + f"c.CourseDirectory.db_url = {'sqlite:///' + str(gradebook)!r}\n"
-        # nbgrader's default exchange (/usr/local/share/nbgrader/exchange) may be unwritable; the kit hands releases
-        # out as folders, so an empty one (made by the test) only keeps the formgrader from warning about it
-        + f"c.Exchange.root = {str(course / 'exchange')!r}\n")
+        "# Written by tests/test_browser.py: the kit's settings, for a course in a temporary folder\n"
+        "c = get_config()  # noqa: F821\n"
+        f"load_subconfig({str(ROOT / 'nbgrader_config.py')!r})  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(gradebook)!r}\n")
+
+
+def _loaded_config(folder: Path):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(folder)).load_config()
