@@ -2,6 +2,7 @@
 and a guard that fails the run if anything changed the checkout."""
 
 import hashlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 from autograder import check_plugin, course, notebooks
+from tests import student_env
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = course.assignments()  # every folder of source/ with a notebook
@@ -120,3 +122,21 @@ def executed_release(tmp_path_factory):
         return cache[assignment]
 
     return get
+
+
+def missing_tool(message: str) -> None:
+    """Skip a test that needs a tool this machine lacks, saying how to install it; under CI (CI=true) fail instead,
+    so that a CI machine without the tool never passes the test silently."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def student_python() -> Path:
+    """A student's python: a fresh venv built from a release's requirements.txt, cached outside the checkout
+    (tests/student_env.py); the first build takes minutes."""
+    if not student_env.can_build():
+        missing_tool(f"building a student environment needs {student_env.SYSTEM_PYTHON} with venv: "
+                     "apt-get install python3-venv")
+    return student_env.student_python()
