@@ -17,6 +17,7 @@ from nbgrader.preprocessors import (
 
 from autograder.feedback import (
     ClearHiddenTestsFromFeedback,
+    DescribePlots,
     DropPartialCreditResults,
     MarkAnswersToGradeByHand,
     NameQuestions,
@@ -64,7 +65,7 @@ c.KernelManager.transport_encryption = "auto"
 # cell; an answer awaiting hand grading says so instead of "Score: 0.0".
 c.GenerateFeedback.preprocessors = [
     GetGrades, MarkAnswersToGradeByHand, NameQuestions, ClearHiddenTestsFromFeedback, ShortenTestTracebacks,
-    DropPartialCreditResults, CSSHTMLHeaderPreprocessor,
+    DropPartialCreditResults, DescribePlots, CSSHTMLHeaderPreprocessor,
 ]
 # The kit's page extends nbgrader's (autograder/templates/feedback/reglab.html.j2). nbgrader adds its own
 # template folder only when none is configured, so both are named here, the kit's first.

@@ -34,9 +34,11 @@ def build_release(assignment: str, root: Path = ROOT, output_root: Path | None =
     nbgrader records the assignment's cells in the course gradebook (or in
     ``gradebook``), which autograding needs later.
     """
-    course.run(GenerateAssignment, assignment, course.config(root, gradebook, output_root))
     output_root = output_root or root
     release = output_root / "release" / assignment
+    # generated whole every time: removed first, nbgrader would log a warning for each regenerated folder
+    shutil.rmtree(release, ignore_errors=True)
+    course.run(GenerateAssignment, assignment, course.config(root, gradebook, output_root))
     shutil.copytree(HELPER_PACKAGE, release / "reglab", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (release / "requirements.txt").write_text(_student_requirements(root))
@@ -51,8 +53,10 @@ def build_solutions(assignment: str, root: Path = ROOT, output_root: Path | None
         # nbgrader writes solutions only for an assignment its gradebook knows;
         # generating a release into the scratch folder registers it
         course.run(GenerateAssignment, assignment, course.config(root, gradebook, Path(scratch)))
+        solutions = (output_root or root) / "solutions" / assignment
+        shutil.rmtree(solutions, ignore_errors=True)  # as in build_release: no warning for a regenerated folder
         course.run(GenerateSolution, assignment, course.config(root, gradebook, output_root))
-    return (output_root or root) / "solutions" / assignment
+    return solutions
 
 
 def refresh_examples(assignment: str, root: Path = ROOT) -> Path:

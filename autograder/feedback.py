@@ -100,3 +100,16 @@ class NameQuestions(FeedbackPreprocessor):
                 cell.metadata.nbgrader["question"] = f"{question.label} {question.title}".strip()
         return nb, resources
 
+
+class DescribePlots(FeedbackPreprocessor):
+    """Give every plot in the feedback a text alternative, which nbconvert's template writes as the image's alt
+    (without one, nbconvert warns for each page and a screen reader says nothing useful)."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        question = cell.metadata.get("nbgrader", {}).get("question")
+        for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                described = output.setdefault("metadata", {}).setdefault("image/png", {})
+                described.setdefault("alt", f"A plot drawn by the cell{' of ' + question if question else ''}")
+        return cell, resources
+
