@@ -81,7 +81,6 @@ class MarkAnswersToGradeByHand(FeedbackPreprocessor):
             if is_grade(cell) and cell.metadata.nbgrader["grade_id"] in pending:
                 cell.metadata.nbgrader["to_grade_by_hand"] = True
         grader["points_to_grade_by_hand"] = sum(pending.values())
-        grader["items_to_grade_by_hand"] = len(pending)
         return nb, resources
 
 
@@ -90,13 +89,11 @@ class NameQuestions(FeedbackPreprocessor):
     the template to show instead of nbgrader's "Test cell" and the cell's grade id (an instructor's name)."""
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        from autograder.prepare import questions  # the kit's grader reads the same headings the same way
+        from autograder.prepare import question_of, questions  # the kit's grader reads the headings the same way
 
         found = questions(nb)
         for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            question = found.get(f"{grade_id}_answer", found.get(grade_id))
-            if is_grade(cell) and question is not None and question.label:
+            if is_grade(cell) and (question := question_of(found, cell.metadata.nbgrader["grade_id"])).label:
                 cell.metadata.nbgrader["question"] = f"{question.label} {question.title}".strip()
         return nb, resources
 
@@ -112,4 +109,3 @@ class DescribePlots(FeedbackPreprocessor):
                 described = output.setdefault("metadata", {}).setdefault("image/png", {})
                 described.setdefault("alt", f"A plot drawn by the cell{' of ' + question if question else ''}")
         return cell, resources
-

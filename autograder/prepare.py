@@ -139,6 +139,11 @@ def questions(release: nbformat.NotebookNode) -> dict[str, Question]:
     return found
 
 
+def question_of(found: dict[str, Question], grade_id: str) -> Question:
+    """The question of a graded cell: a test cell is labelled as its answer cell is ("x" as "x_answer")."""
+    return found.get(f"{grade_id}_answer", found.get(grade_id, Question("", "")))
+
+
 def build_program(submission: nbformat.NotebookNode, assignment: str, release: nbformat.NotebookNode) -> Program:
     program = Program(assignment)
     released = {nbgrader_of(cell)["grade_id"]: cell for cell in release.cells if nbgrader_of(cell).get("grade_id")}
@@ -163,8 +168,8 @@ def build_program(submission: nbformat.NotebookNode, assignment: str, release: n
             program.cells.append(Cell(source, ADDED, f"cell {number}"))
         _add_released_cell(program, grade_id, released_cell, student_cells.get(grade_id), released)
     found = program.questions = questions(release)
-    for graded in [*program.items, *program.written]:  # a test cell is labelled as its answer is
-        question = found.get(f"{graded.grade_id}_answer", found.get(graded.grade_id, Question("", "")))
+    for graded in [*program.items, *program.written]:
+        question = question_of(found, graded.grade_id)
         graded.label, graded.title = question.label, question.title
     for number, source in pending:  # cells added after the last released one
         program.cells.append(Cell(source, ADDED, f"cell {number}"))
