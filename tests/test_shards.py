@@ -1,0 +1,373 @@
+"""Can many machines grade one course in slices, and the slices be merged into the reports one machine writes?
+(issue 15, items 1 and 2)"""
+
+import io
+import json
+import re
+import shutil
+
+import pytest
+
+from autograder import grade, launchers, merge, shard_files, shards
+from autograder.progress import Progress
+from autograder.results import ERROR, PASSED, ItemResult, SubmissionResult, WrittenItem
+from autograder.shard_files import ShardRecord
+from autograder.shards import Shard, ShardError
+from tests.conftest import ROOT, missing_tool
+
+
+def _touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{}")
+    return path
+
+
+# --- which shard a job is: --shard K/N and the engines' variables -------------------------------------------
+
+ENGINES = [  # (what the engine sets, the shard as --shard would say it)
+    ({"REGLAB_SHARD_INDEX": "2", "REGLAB_SHARD_COUNT": "4"}, "2/4"),  # a GitHub Actions matrix, through env
+    ({"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "3"}, "1/3"),  # GitLab parallel: 3, counting from 1
+    ({"CI_NODE_INDEX": "3", "CI_NODE_TOTAL": "3"}, "3/3"),
+    ({"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "4"}, "1/4"),  # --array=0-3
+    ({"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4"}, "4/4"),  # --array=1-4
+    ({"SLURM_ARRAY_TASK_ID": "8", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "12",
+      "SLURM_ARRAY_TASK_STEP": "4"}, "3/4"),  # --array=0-12:4
+    ({"JOB_COMPLETION_INDEX": "0", "REGLAB_SHARD_COUNT": "5"}, "1/5"),  # a Kubernetes Indexed Job, from 0
+    ({"JOB_COMPLETION_INDEX": "4", "REGLAB_SHARD_COUNT": "5"}, "5/5"),
+    # REGLAB_SHARD_INDEX wins: re-running one shard by hand inside an engine's job
+    ({"REGLAB_SHARD_INDEX": "2", "REGLAB_SHARD_COUNT": "2", "CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "2"}, "2/2"),
+]
+
+
+@pytest.mark.parametrize(("env", "expected"), ENGINES)
+def test_each_engine_s_variables_name_the_shard(env, expected):
+    """Does --shard auto map each engine's own numbering to shard K of N, counted from 1?"""
+    assert str(shards.from_environment(env)) == expected
+
+
+REFUSALS = [  # (what the engine sets, what the refusal must name)
+    ({}, "found no engine's shard variables"),
+    ({"CI_NODE_INDEX": "2"}, "CI_NODE_TOTAL is not set"),
+    ({"CI_NODE_TOTAL": "2"}, "CI_NODE_INDEX is not set"),
+    ({"CI_NODE_INDEX": "3", "CI_NODE_TOTAL": "2"}, "shard 3 is out of range"),
+    ({"CI_NODE_INDEX": "0", "CI_NODE_TOTAL": "2"}, "shard 0 is out of range"),
+    ({"CI_NODE_INDEX": "two", "CI_NODE_TOTAL": "2"}, "is not a whole number"),
+    ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "0"}, "SLURM_ARRAY_TASK_COUNT and SLURM_ARRAY_TASK_MAX"),
+    ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "12",
+      "SLURM_ARRAY_TASK_STEP": "4"}, "not on the array's range"),
+    ({"JOB_COMPLETION_INDEX": "0"}, "set REGLAB_SHARD_COUNT in the pod template"),
+    ({"JOB_COMPLETION_INDEX": "5", "REGLAB_SHARD_COUNT": "5"}, "shard 6 is out of range"),
+    ({"REGLAB_SHARD_INDEX": "1"}, "REGLAB_SHARD_COUNT is not set"),
+    ({"REGLAB_SHARD_COUNT": "4"}, "REGLAB_SHARD_INDEX is not set"),
+    ({"REGLAB_SHARD_INDEX": "1", "REGLAB_SHARD_COUNT": "0"}, "at least 1"),
+    ({"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "2", "SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "1",
+      "SLURM_ARRAY_TASK_COUNT": "2"}, "more than one engine"),
+]
+
+
+@pytest.mark.parametrize(("env", "why"), REFUSALS)
+def test_an_unknown_count_or_index_is_refused_with_the_variable_to_set(env, why):
+    """Is a job whose shard cannot be told refused, naming the variable, instead of grading everything?"""
+    with pytest.raises(ShardError, match=re.escape(why)):
+        shards.from_environment(env)
+
+
+@pytest.mark.parametrize(("text", "why"), [("3", "write it as K/N"), ("a/b", "write it as K/N"),
+                                          ("5/4", "out of range"), ("1/0", "at least 1")])
+def test_a_malformed_shard_option_is_refused(text, why):
+    """Is --shard that is not K/N with 1 <= K <= N refused, with how to write it?"""
+    with pytest.raises(ShardError, match=why):
+        shards.parse(text)
+
+
+def test_an_unsharded_run_inside_a_parallel_job_is_warned_about():
+    """Without --shard, does a job that an engine runs as one of several say that it grades everything?"""
+    assert shards.unsharded_warning({}) is None
+    assert shards.unsharded_warning({"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "1"}) is None
+    assert "--shard auto" in shards.unsharded_warning({"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "4"})
+    assert "JOB_COMPLETION_INDEX=2" in shards.unsharded_warning({"JOB_COMPLETION_INDEX": "2"})
+
+
+@pytest.mark.parametrize(("env", "why"), [({"CI_NODE_INDEX": "2"}, "CI_NODE_TOTAL is not set"),
+                                         ({}, "or pass --shard K/N")])
+def test_the_command_exits_2_when_the_shard_is_unknown(env, why, monkeypatch, tmp_path, capsys):
+    """Does `python -m autograder.grade --shard auto` exit 2 before grading anything, saying why?"""
+    for name in shards.ENGINE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "shard"
+    assert grade.main([str(ROOT / "examples" / "submitted"), "--shard", "auto", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to grade:" in err and why in err and not out.exists()
+
+
+def test_two_notebooks_of_one_student_are_refused_before_grading(tmp_path, capsys):
+    """Does a shard refuse a plan with two notebooks of one student for one assignment (one report row each)?"""
+    _touch(tmp_path / "submitted" / "ada" / "penalties" / "penalties.ipynb")
+    _touch(tmp_path / "submitted" / "ada" / "penalties" / "copy.ipynb")
+    out = tmp_path / "shard"
+    assert grade.main([str(tmp_path / "submitted"), "--shard", "1/2", "--out", str(out)]) == 2
+    assert "penalties/ada" in capsys.readouterr().err and not out.exists()
+
+
+def test_progress_in_a_log_is_one_line_per_submission():
+    """Off a terminal (a CI log), is each graded submission one plain line, not a progress bar?"""
+    log = io.StringIO()
+    with Progress(12, log) as progress:
+        progress(3, 12, _result("cleo"))
+    assert log.getvalue() == "[ 3/12] penalties/cleo: 2.5 / 3 (4.2 s)\n"
+
+
+# --- slicing --------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def submitted_tree(tmp_path, monkeypatch):
+    """A submitted/ tree of 40 students, each with two of the three assignments (notebooks never read)."""
+    known = ["cnn_regularization", "penalties", "regularization"]
+    monkeypatch.setattr(grade, "assignments", lambda: known)
+    for number in range(40):
+        for assignment in (known[number % 3], known[(number + 1) % 3]):
+            _touch(tmp_path / f"student{number:02}" / assignment / f"{assignment}.ipynb")
+    return tmp_path
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5])
+def test_the_shards_partition_the_submissions(submitted_tree, count):
+    """Is every submission in exactly one of N shards, and the same one whatever order the paths come in?"""
+    submissions = grade.discover([submitted_tree])
+    keys = sorted((s.assignment, s.student) for s in submissions)
+    slices = [sorted((s.assignment, s.student) for s in submissions if Shard(number, count).owns(s.assignment,
+                                                                                                     s.student))
+              for number in range(1, count + 1)]
+    assert sorted(key for part in slices for key in part) == keys
+    by_student = grade.discover(sorted(submitted_tree.iterdir(), reverse=True))
+    assert [sorted((s.assignment, s.student) for s in by_student if Shard(number, count).owns(s.assignment,
+                                                                                                s.student))
+            for number in range(1, count + 1)] == slices
+    if count > 1:
+        assert all(slices), "80 submissions left a shard empty: the hash spreads them badly"
+
+
+def test_a_late_submission_moves_no_one_else(submitted_tree):
+    """When one more student hands in, does everyone else stay in the shard they were in?"""
+    before = {(s.assignment, s.student): shards.owner(s.assignment, s.student, 4)
+              for s in grade.discover([submitted_tree])}
+    _touch(submitted_tree / "zed" / "penalties" / "penalties.ipynb")
+    after = {(s.assignment, s.student): shards.owner(s.assignment, s.student, 4)
+             for s in grade.discover([submitted_tree])}
+    assert {key: after[key] for key in before} == before
+
+
+# --- result files and the merge's checks ------------------------------------------------------------------------
+
+GRADER = {"kit_version": "0.1.0", "code_sha256": "c0de", "checks_sha256": "c4ec", "release_sha256": "4e1e",
+          "python": "3.11.7", "torch": "2.14.1", "isolation": "bubblewrap", "limits": {"wall_seconds": 180.0}}
+STUDENTS = ["ada", "ben", "cleo", "dan", "eve", "fay", "gus"]
+PLAN = sorted(("penalties", student, f"{student}/penalties/penalties.ipynb") for student in STUDENTS)
+
+
+def _result(student: str) -> SubmissionResult:
+    points = 0.5 * (len(student) % 3)
+    return SubmissionResult(
+        student, "penalties", f"{student}/penalties/penalties.ipynb",
+        [ItemResult("l1_penalty", points, 1.0, PASSED if points == 1 else ERROR, ["a message"], "2.1 (a)", "L1"),
+         ItemResult("l2_penalty", 2.0, 2.0, PASSED, [], "2.1 (b)", "")],
+        [WrittenItem("why_l1", 3.0, student != "ben", "2.2", "Why")], ["a notice"], ["a grader note"], 4.25,
+        {"launcher": "bubblewrap", "namespaces": ["user", "pid"], "filesystem": "read-only", "limits": ["memory"],
+         "opt_out": False, "applied": []})
+
+
+def _grade_fake_shard(folder, number: int, count: int, grader=GRADER, plan=PLAN, finish=True, only=None):
+    """What `grade --shard number/count` leaves, with made-up results instead of hours of grading."""
+    record = ShardRecord(Shard(number, count), grader, plan)
+    shard_files.start(folder, record)
+    for assignment, student, _ in plan:
+        if shards.owner(assignment, student, count) == number and (only is None or student in only):
+            shard_files.write_result(folder, record, _result(student))
+    if finish:
+        shard_files.finish(folder, record)
+    return folder
+
+
+def _shards(tmp_path, count: int = 3, changes: dict[int, dict] | None = None) -> list:
+    """Every shard's folder of a run with ``count`` shards; ``changes`` of a shard's grading, by its number."""
+    return [_grade_fake_shard(tmp_path / f"shard-{number}", number, count, **(changes or {}).get(number, {}))
+            for number in range(1, count + 1)]
+
+
+def _check(folders) -> merge.MergeCheck:
+    return merge.check([shard_files.read(folder) for folder in folders])
+
+
+def test_a_result_reads_back_as_it_was_written():
+    """Is SubmissionResult.from_dict the inverse of to_dict, through JSON as the result files hold it?"""
+    result = _result("cleo")
+    assert SubmissionResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_complete_shards_pass_the_check(tmp_path):
+    """Does a full set of shards, each graded once by one grader, pass with nothing to report?"""
+    found = _check(_shards(tmp_path))
+    assert found.complete and found.missing == [] and found.conflicts == []
+
+
+def test_missing_submissions_and_shards_are_listed(tmp_path):
+    """Are the submissions of a shard that never ran, or stopped half-way, listed by name?"""
+    folders = _shards(tmp_path, 3)
+    stopped = next(s for s in STUDENTS if shards.owner("penalties", s, 3) == 2)
+    _grade_fake_shard(folders[1], 2, 3, finish=False, only=[stopped])
+    found = _check([folders[0], folders[1]])
+    lost = sorted(s for s in STUDENTS if shards.owner("penalties", s, 3) != 1 and s != stopped)
+    assert [line.split(":")[1].strip().split(" ")[0] for line in found.missing if line.startswith("missing: pen")] == [
+        f"penalties/{student}" for student in lost]
+    assert any("shard 2/3 did not finish" in line for line in found.missing) and not found.conflicts
+    assert "missing: shard 3/3: no folder of it was given" in found.missing
+
+
+def test_a_submission_graded_twice_is_a_conflict(tmp_path):
+    """Is a shard graded into two folders (both given to the merge) reported as duplicated?"""
+    folders = _shards(tmp_path, 2)
+    again = _grade_fake_shard(tmp_path / "shard-1-again", 1, 2)
+    found = _check([*folders, again])
+    assert any(line.startswith("duplicated shard 1/2") for line in found.conflicts)
+    assert any(line.startswith("duplicated: penalties/") for line in found.conflicts)
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"grader": {**GRADER, "torch": "2.15.0"}}, "mismatched grader: torch"),
+    ({"grader": {**GRADER, "checks_sha256": "0ther"}}, "mismatched grader: checks_sha256"),
+    ({"plan": [*PLAN, ("penalties", "zed", "zed/penalties/penalties.ipynb")]}, "mismatched plan"),
+])
+def test_a_shard_graded_by_another_grader_or_plan_is_a_conflict(tmp_path, change, named):
+    """Is a shard whose grader identity or plan differs from the others' named, and never merged?"""
+    found = _check(_shards(tmp_path, 2, {2: change}))
+    assert any(named in line for line in found.conflicts), found.conflicts
+
+
+def test_a_result_left_from_another_run_is_a_conflict(tmp_path):
+    """Is a result file whose grader differs from its own folder's record (copied in from elsewhere) named?"""
+    folders = _shards(tmp_path, 2)
+    stale = sorted((folders[0] / "results" / "penalties").glob("*.json"))[0]
+    document = json.loads(stale.read_text())
+    stale.write_text(json.dumps({**document, "grader": {**GRADER, "torch": "2.13.0"}}))
+    found = _check(folders)
+    assert [line.split(":")[0] for line in found.conflicts] == [str(stale)]
+    assert "left from another run" in found.conflicts[0]
+
+
+def test_shards_of_another_count_are_a_conflict(tmp_path):
+    """Are folders of a 2-shard and a 3-shard run of the same plan refused together?"""
+    found = _check([_grade_fake_shard(tmp_path / "a", 1, 2), _grade_fake_shard(tmp_path / "b", 2, 3)])
+    assert any("mismatched shard count" in line for line in found.conflicts)
+
+
+def test_grading_a_shard_again_replaces_its_folder(tmp_path):
+    """Does re-running a shard into its folder leave no result of the earlier run to be merged twice?"""
+    folder = _grade_fake_shard(tmp_path / "shard-1", 1, 2)
+    _grade_fake_shard(folder, 1, 2, finish=False, only=[])
+    assert shard_files.read(folder).graded == []
+    (tmp_path / "other" / "results").mkdir(parents=True)
+    with pytest.raises(FileExistsError, match="not a shard's output"):
+        shard_files.start(tmp_path / "other", ShardRecord(Shard(1, 2), GRADER, PLAN))
+
+
+def test_the_merge_command_refuses_listing_every_problem(tmp_path, capsys):
+    """Does `python -m autograder.merge` exit non-zero, list what is missing and write no report?"""
+    folders = _shards(tmp_path, 3)
+    assert merge.main([str(folders[0]), str(folders[2]), "--out", str(tmp_path / "reports")]) == 1
+    err = capsys.readouterr().err
+    assert "refusing to merge" in err and "missing: penalties/" in err and "--allow-incomplete" in err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_allow_incomplete_writes_the_reports_and_records_it(tmp_path, capsys):
+    """With --allow-incomplete, are the reports written, the gap printed loudly and kept in merge.json?"""
+    folders = _shards(tmp_path, 3)
+    reports = tmp_path / "reports"
+    assert merge.main([str(folders[0]), str(folders[2]), "--out", str(reports), "--allow-incomplete"]) == 0
+    assert "INCOMPLETE" in capsys.readouterr().err
+    record = json.loads((reports / "merge.json").read_text())
+    assert record["allowed_incomplete"] and not record["complete"] and record["missing"]
+    graded = json.loads((reports / "penalties" / "report.json").read_text())["submissions"]
+    assert {s["student"] for s in graded} == {s for s in STUDENTS if shards.owner("penalties", s, 3) != 2}
+
+
+def test_allow_incomplete_never_lets_a_conflict_through(tmp_path):
+    """Is a shard of another grader refused even with --allow-incomplete?"""
+    folders = _shards(tmp_path, 2, {1: {"grader": {**GRADER, "python": "3.12.0"}}})
+    assert merge.main([*map(str, folders), "--out", str(tmp_path / "reports"), "--allow-incomplete"]) == 1
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file()}
+
+
+def test_merging_twice_writes_the_same_bytes(tmp_path):
+    """Is the merge idempotent, whatever order the folders are given in?"""
+    folders = [str(folder) for folder in _shards(tmp_path, 3)]
+    assert merge.main([*folders, "--out", str(tmp_path / "first")]) == 0
+    assert merge.main([*reversed(folders), "--out", str(tmp_path / "second")]) == 0
+    assert _files(tmp_path / "first") == _files(tmp_path / "second")
+    assert merge.main([*folders, "--out", str(tmp_path / "first")]) == 0
+    assert _files(tmp_path / "first") == _files(tmp_path / "second")
+
+
+# --- end to end: real grading, sharded and not ----------------------------------------------------------------
+
+TIMINGS = [
+    (re.compile(rb'"seconds": [0-9.]+'), b'"seconds": T'),  # report.json
+    (re.compile(rb'"execution_time": [0-9.]+'), b'"execution_time": T'),  # gradescope/STUDENT/results.json
+    (re.compile(rb' time="[0-9.]+"'), b' time="T"'),  # junit.xml
+]
+
+
+def _reports_without_timings(folder) -> dict[str, bytes]:
+    """Every report file under ``folder`` but merge.json (the merge's own record), with timings blanked."""
+    files = {}
+    for name, content in _files(folder).items():
+        for pattern, blank in TIMINGS:
+            content = pattern.sub(blank, content)
+        files[name] = content
+    files.pop("merge.json", None)
+    return files
+
+
+@pytest.fixture(scope="module")
+def graded_examples(tmp_path_factory):
+    """The bundled examples of one assignment (ada, ben, cleo) graded unsharded and as 2 shards, merged."""
+    try:
+        launchers.choose("auto")
+    except launchers.IsolationUnavailable as refusal:
+        missing_tool(f"grading the examples needs the sandbox: {refusal}")
+    folder = tmp_path_factory.mktemp("graded")
+    examples = ROOT / "examples" / "submitted"
+    common = [str(examples), "--assignment", "regularization", "--workers", "1"]
+    assert grade.main([*common, "--out", str(folder / "unsharded")]) == 0
+    for number in (1, 2):
+        assert grade.main([*common, "--shard", f"{number}/2", "--out", str(folder / f"shard-{number}")]) == 0
+    assert merge.main([str(folder / "shard-1"), str(folder / "shard-2"), "--out", str(folder / "merged")]) == 0
+    return folder
+
+
+def test_merged_shards_equal_an_unsharded_run(graded_examples):
+    """Are the merged reports of 2 shards the unsharded run's files, byte for byte but the timings?"""
+    unsharded = _reports_without_timings(graded_examples / "unsharded")
+    assert unsharded == _reports_without_timings(graded_examples / "merged")
+    assert {"regularization/report.json", "regularization/gradebook.csv", "regularization/junit.xml",
+            "regularization/feedback/cleo.html", "regularization/gradescope/ada/results.json"} <= unsharded.keys()
+    assert all(shard_files.read(graded_examples / f"shard-{n}").graded for n in (1, 2)), "a shard graded nothing"
+    record = json.loads((graded_examples / "merged" / "merge.json").read_text())
+    assert record["complete"] and record["grader"]["isolation"] == launchers.choose("auto").name
+
+
+def test_a_shard_graded_again_merges_to_the_same_reports(graded_examples, tmp_path):
+    """After shard 1 is graded again into a fresh copy of its folder, does the merge give the same reports?"""
+    again = tmp_path / "shard-1"
+    shutil.copytree(graded_examples / "shard-1", again)  # the failed run's leftovers, replaced by the re-run
+    examples = ROOT / "examples" / "submitted"
+    assert grade.main([str(examples), "--assignment", "regularization", "--workers", "1", "--shard", "1/2",
+                       "--out", str(again)]) == 0
+    assert merge.main([str(again), str(graded_examples / "shard-2"), "--out", str(tmp_path / "merged")]) == 0
+    assert _reports_without_timings(tmp_path / "merged") == _reports_without_timings(graded_examples / "merged")
