@@ -4,6 +4,7 @@ Where things are is answered here, cheaply (the grader and the tests ask often);
 only by the functions that configure or run it.
 """
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -60,4 +61,24 @@ def run(converter_class, assignment: str, course_config, student: str | None = N
         course_config.CourseDirectory.student_id = student
     converter = converter_class(coursedir=CourseDirectory(config=course_config), config=course_config)
     converter.force = True
-    converter.start()  # raises NbGraderException after logging nbgrader's own account of what failed
+    with _kit_on_kernel_path():
+        converter.start()  # raises NbGraderException after logging nbgrader's own account of what failed
+
+
+@contextlib.contextmanager
+def _kit_on_kernel_path():
+    """The kit on PYTHONPATH while nbgrader runs, for the kernels it starts (and only then).
+
+    The kernels nbgrader grades in run the hidden tests, which import the kit's checks (autograder.checks).
+    Without the kit on their path every test cell fails on the import and every student gets zero, without a
+    word: in any environment that lacks `make install`'s path file (CI's unprivileged run had none).
+    """
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), before]))
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before

@@ -397,8 +397,7 @@ def test_feedback_names_items_by_their_question(tmp_path):
 
 
 def test_question_labels_follow_the_notebook():
-    """Are labels and titles read from the release's headings and bold questions, also in a part numbered by a
-    letter ("# Part B") whose questions are numbered "Q1", "Q2"?"""
+    """Are labels and titles read from the release's section headings and bold questions?"""
     from autograder import prepare
 
     found = prepare.questions(prepare.template("regularization"))
@@ -406,15 +405,31 @@ def test_question_labels_follow_the_notebook():
                                                         "Complete build_optimizer below, then run the experiment")
     assert found["q3_2_e"].label == "3.2 (e)" and found["grid_size_answer"].label == "3.5 (c)"
     assert found["q3_3_b"].title.startswith("Should you put dropout layers before or after ReLU")
-    found = prepare.questions(prepare.template("penalties"))
-    assert found["weight_histogram_data"].label == "B (a)"
-    assert (found["q5_1"].label, found["q5_2"].label) == ("B Q1", "B Q2")
-    assert found["l2_penalty"].title == "Add L2 regularization instead on the 2nd layer"  # no points, no Markdown
-    found = prepare.questions(prepare.template("cnn_regularization"))
-    assert found["half_of"] == prepare.Question("1.2", "Half of the training set")  # a section without letters
-    assert found["penalties"].title.startswith("Complete l1_penalty(net, lam) and l2_penalty(net, lam)")  # no $…$
 
 
+def test_question_labels_of_parts_lettered_questions_and_formulas():
+    """Does a part numbered by a letter ("# Part B") label its questions, also those numbered "Q1", does a section
+    without lettered questions label its cell by itself, and do titles drop points, Markdown and formulas?"""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from autograder import prepare
+
+    def graded(grade_id):
+        return new_code_cell("", metadata={"nbgrader": {"grade": True, "grade_id": grade_id, "points": 1}})
+
+    notebook = new_notebook(cells=[
+        new_markdown_cell("## 1.2 Half of the training set (1 point)"), graded("half_of"),
+        new_markdown_cell("## 1.6 Regularizing\n**(b) Complete `l1(net, lam)` $= \\lambda \\sum |\\theta|$ and `l2`. "
+                          "(2 points)**"), graded("penalties"),
+        new_markdown_cell("# Part B: weight histograms (FashionMNIST) (4 points)\n**(a) Complete `data(net)`: the "
+                          "weights. (1 point)**"), graded("data"),
+        new_markdown_cell("**Q1: Describe the histograms. (1 point)**"), graded("q5_1"),
+    ])
+    found = prepare.questions(notebook)
+    assert found["half_of"] == prepare.Question("1.2", "Half of the training set")
+    assert found["penalties"] == prepare.Question("1.6 (b)", "Complete l1(net, lam) and l2")
+    assert found["data"] == prepare.Question("B (a)", "Complete data(net)")
+    assert found["q5_1"] == prepare.Question("B Q1", "Describe the histograms")
 
 
 def test_grader_notes_reach_the_instructor_never_the_student(tmp_path):
