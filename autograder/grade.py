@@ -1,6 +1,7 @@
 """Grade notebooks with the hidden checks, in parallel sandboxed workers, and write the reports.
 
     python -m autograder.grade PATH [PATH ...] [--assignment ID] [--workers N] [--out DIR] [--shard K/N|auto]
+                               [--no-calibration]
 
 PATH is a notebook, a folder of notebooks, or an nbgrader ``submitted/`` tree
 (``STUDENT/ASSIGNMENT/*.ipynb``), which may hold several assignments. Reports go to
@@ -12,7 +13,9 @@ With ``--shard K/N`` it grades only the K-th of N slices of the submissions (``a
 reads K and N from the engine that runs the job) and writes their results, not reports, to DIR
 (``autograder.shard_files``); ``python -m autograder.merge`` joins the N folders into the reports. Without
 ``--shard`` it grades everything, even inside an engine's parallel job (a matrix over assignments is one):
-sharding is never implied, only warned about.
+sharding is never implied, only warned about. Before a shard grades anyone it grades each planned assignment's
+reference solution on its node (``autograder.calibration``) and stops, exit 1, unless each earns full marks;
+``--no-calibration`` skips that, on record.
 """
 
 import argparse
@@ -27,9 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import grader_identity, launchers, limits, prepare, sandbox, shard_files, shards
+from autograder import calibration, grader_identity, launchers, limits, prepare, sandbox, shard_files, shards
 from autograder.checks import points_earned
-from autograder.course import assignments
+from autograder.course import assignments, solution_notebook
 from autograder.progress import Progress
 from autograder.protocol import CellJob, Job
 from autograder.results import ERROR, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, ItemResult, SubmissionResult, WrittenItem
@@ -209,7 +212,12 @@ def main(argv: list[str] | None = None) -> int:
                              "reports; auto: K and N from the engine's variables (CI_NODE_INDEX/CI_NODE_TOTAL, "
                              "SLURM_ARRAY_TASK_*, JOB_COMPLETION_INDEX with REGLAB_SHARD_COUNT, "
                              "REGLAB_SHARD_INDEX/REGLAB_SHARD_COUNT)")
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="with --shard: grade without first grading the reference solutions on this node; "
+                             "recorded in shard.json and printed by the merge")
     args = parser.parse_args(argv)
+    if args.no_calibration and args.shard is None:
+        parser.error("--no-calibration goes with --shard (only a shard calibrates its node)")
     try:
         shard = None if args.shard is None else (
             shards.from_environment(os.environ) if args.shard == "auto" else shards.parse(args.shard))
@@ -229,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     hide = [Path(p).resolve() for p in args.paths] + [args.out.resolve()]
     if shard is not None:
-        return _grade_shard(shard, submissions, args.out, args.workers, chosen_limits, hide, launcher)
+        return _grade_shard(shard, submissions, args.out, args.workers, chosen_limits, hide, launcher,
+                            calibrate=not args.no_calibration)
     if warning := shards.unsharded_warning(os.environ):
         print(warning, file=sys.stderr)
     with Progress(len(submissions)) as progress:
@@ -251,9 +260,23 @@ def _write_reports(results: list[SubmissionResult], out: Path) -> int:
     return 0
 
 
+def solution_grader(limits: sandbox.Limits, hide: list[Path],
+                    launcher: launchers.Launcher) -> calibration.GradeSolution:
+    """Grades an assignment's reference solution as a student's submission is graded: same launcher, same limits."""
+    def grade_solution(assignment: str) -> SubmissionResult:
+        notebook = solution_notebook(assignment)
+        if not notebook.is_file():
+            raise FileNotFoundError(f"{notebook} is missing (make solutions generates it)")
+        submission = Submission("solution", assignment, notebook, f"solutions/{assignment}/{notebook.name}")
+        return grade_notebook(submission, prepare.template(assignment), 0, limits, hide, launcher)
+    return grade_solution
+
+
 def _grade_shard(shard: shards.Shard, submissions: list[Submission], out: Path, workers: int,
-                 chosen_limits: sandbox.Limits, hide: list[Path], launcher: launchers.Launcher) -> int:
-    """Grade this shard's slice of ``submissions`` and write one result file each (``autograder.shard_files``)."""
+                 chosen_limits: sandbox.Limits, hide: list[Path], launcher: launchers.Launcher,
+                 calibrate: bool = True, grade_solution: calibration.GradeSolution | None = None) -> int:
+    """Calibrate this node, then grade this shard's slice of ``submissions`` and write one result file each
+    (``autograder.shard_files``). ``grade_solution`` stands in for real grading of the solutions in tests."""
     from autograder import reports
 
     plan = sorted((s.assignment, s.student, s.shown_as) for s in submissions)
@@ -270,6 +293,26 @@ def _grade_shard(shard: shards.Shard, submissions: list[Submission], out: Path, 
     except FileExistsError as refusal:
         print(f"python -m autograder.grade: {refusal}", file=sys.stderr)
         return 2
+    if calibrate:  # the whole plan's assignments: every shard's record then says the same things of its node
+        print(f"Shard {shard}: calibrating: grading the reference solution of "
+              f"{', '.join(sorted({a for a, _, _ in plan}))}", file=sys.stderr)
+        measured = calibration.calibrate([a for a, _, _ in plan], chosen_limits,
+                                         grade_solution or solution_grader(chosen_limits, hide, launcher))
+    else:
+        measured = calibration.Calibration(skipped=True)
+    shard_files.calibrated(out, record, measured)
+    if not calibrate:
+        print(f"WARNING: shard {shard}: {measured.summary()}", file=sys.stderr)
+    elif not measured.passed:
+        print(f"python -m autograder.grade: shard {shard}: calibration failed: {measured.failure_message()}",
+              file=sys.stderr)
+        return 1
+    else:
+        print(f"Shard {shard}: {measured.summary()}", file=sys.stderr)
+        for tight in (a for a in measured.assignments if a.share_of_wall_limit > calibration.TIGHT):
+            print(f"WARNING: shard {shard}: the reference solution of {tight.assignment} needed "
+                  f"{tight.share_of_wall_limit:.0%} of the wall limit: slower students may run out of time on this "
+                  "node", file=sys.stderr)
     print(f"Shard {shard} ({shard.source}): grading {len(mine)} of {len(plan)} submissions", file=sys.stderr)
 
     with Progress(len(mine)) as progress:

@@ -10,7 +10,9 @@ same folders again writes the same bytes.
 It refuses (exit 1, listing every problem) unless every planned submission was graded exactly once, by one
 grader identity, under one plan. ``--allow-incomplete`` lets submissions be missing (a shard that never
 finished), loudly and on record; results that disagree (two gradings of one submission, another grader, another
-plan) are never merged, since there is no right one to pick.
+plan) are never merged, since there is no right one to pick. A shard whose node failed its calibration (or left
+none: it was interrupted) did not finish, whatever its record says; one graded with ``--no-calibration`` is
+merged, with a warning printed and its name in merge.json's ``uncalibrated``.
 """
 
 import argparse
@@ -32,6 +34,7 @@ class MergeCheck:
 
     missing: list[str] = field(default_factory=list)  # planned, graded by no shard; --allow-incomplete lets these be
     conflicts: list[str] = field(default_factory=list)  # duplicated, mismatched or unplanned: never merged
+    uncalibrated: list[str] = field(default_factory=list)  # shards graded with --no-calibration: merged, loudly
 
     @property
     def complete(self) -> bool:
@@ -57,7 +60,14 @@ def check(outputs: list[ShardOutput]) -> MergeCheck:
         if record.shard.count != count:
             found.conflicts.append(f"{where}: mismatched shard count: shard {record.shard}, but {count} shards in "
                                    f"{outputs[0].folder}")
-        if not record.finished:
+        if record.calibration is None:
+            found.missing.append(f"{where}: shard {record.shard} did not finish: no calibration recorded")
+        elif record.calibration.skipped:
+            found.uncalibrated.append(f"{where}: shard {record.shard} was graded with --no-calibration")
+        elif not record.calibration.passed:
+            found.missing.append(f"{where}: shard {record.shard} did not finish: its calibration failed: "
+                                 + "; ".join(a.describe() for a in record.calibration.failed))
+        elif not record.finished:
             found.missing.append(f"{where}: shard {record.shard} did not finish")
         planned_as = shard_files.plan_sha256(record.plan)
         found.conflicts += [problem for graded in output.graded
@@ -115,13 +125,15 @@ def write_record(path: Path, outputs: list[ShardOutput], found: MergeCheck, allo
     """``merge.json``: which shards were merged, by which grader, and what was let through."""
     record = outputs[0].record
     document = {
-        "shards": sorted(({"folder": str(o.folder), "shard": str(o.record.shard), "results": len(o.graded)}
+        "shards": sorted(({"folder": str(o.folder), "shard": str(o.record.shard), "results": len(o.graded),
+                           "calibration": None if o.record.calibration is None else o.record.calibration.to_dict()}
                           for o in outputs), key=lambda entry: (entry["shard"], entry["folder"])),
         "grader": record.grader,
         "plan": {"count": len(record.plan), "sha256": shard_files.plan_sha256(record.plan)},
         "complete": found.complete,
         "allowed_incomplete": allowed_incomplete,
         "missing": found.missing,
+        "uncalibrated": found.uncalibrated,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n")
@@ -162,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"WARNING: INCOMPLETE (--allow-incomplete): {len(found.missing)} problem(s); the reports lack these "
               "submissions (recorded in merge.json):\n" + "\n".join(f"  {problem}" for problem in found.missing),
               file=sys.stderr)
+    if found.uncalibrated:
+        print(f"WARNING: UNCALIBRATED: {len(found.uncalibrated)} shard(s) graded without checking that the "
+              "reference solutions earn full marks on their nodes (recorded in merge.json):\n"
+              + "\n".join(f"  {line}" for line in found.uncalibrated), file=sys.stderr)
     print(f"Reports: {reports.listing(f'{args.out}/ASSIGNMENT')}, {args.out}/merge.json")
     return 0
 

@@ -1,6 +1,8 @@
 """What a shard leaves in its ``--out`` folder, for ``python -m autograder.merge`` to read back.
 
-    DIR/shard.json                        the shard (K of N), the grader's identity, the whole plan, finished?
+    DIR/shard.json                        the shard (K of N), the grader's identity, the whole plan, the node's
+                                          calibration (``autograder.calibration``; null until it is done),
+                                          finished?
     DIR/results/ASSIGNMENT/STUDENT.json   one graded submission: ``SubmissionResult.to_dict`` with the shard,
                                           the grader's identity and the plan's hash it was graded under
 
@@ -16,11 +18,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.calibration import Calibration
 from autograder.reports.common import checked_student_id, inside
 from autograder.results import SubmissionResult
 from autograder.shards import Shard
 
-FORMAT = 1  # of these files; the merge refuses others
+FORMAT = 2  # of these files; the merge refuses others (2: the calibration)
 MANIFEST = "shard.json"
 RESULTS = "results"
 
@@ -39,11 +42,13 @@ class ShardRecord:
     grader: dict  # ``grader_identity.identity``
     plan: list[PlanEntry]  # every submission of every shard, sorted
     finished: bool = False
+    calibration: Calibration | None = None  # None: not calibrated (yet), which the merge counts as not finished
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "shard": {"number": self.shard.number, "count": self.shard.count,
                                             "source": self.shard.source},
                 "grader": self.grader, "finished": self.finished,
+                "calibration": None if self.calibration is None else self.calibration.to_dict(),
                 "plan": {"count": len(self.plan), "sha256": plan_sha256(self.plan),
                          "submissions": [list(entry) for entry in self.plan]}}
 
@@ -53,8 +58,10 @@ class ShardRecord:
             raise ValueError(f"shard record format {fields.get('format')!r}, not {FORMAT}: "
                              "graded by another version of the grader")
         shard = fields["shard"]
+        calibration = fields["calibration"]
         return cls(Shard(shard["number"], shard["count"], shard["source"]), fields["grader"],
-                   [tuple(entry) for entry in fields["plan"]["submissions"]], fields["finished"])
+                   [tuple(entry) for entry in fields["plan"]["submissions"]], fields["finished"],
+                   None if calibration is None else Calibration.from_dict(calibration))
 
 
 @dataclass
@@ -90,6 +97,12 @@ def start(folder: Path, record: ShardRecord) -> None:
     if results.exists():
         shutil.rmtree(results)
     _write_json(manifest, record.to_dict())
+
+
+def calibrated(folder: Path, record: ShardRecord, calibration: Calibration) -> None:
+    """Record the node's calibration (passed, failed or skipped) before any student is graded."""
+    record.calibration = calibration
+    _write_json(folder / MANIFEST, record.to_dict())
 
 
 def finish(folder: Path, record: ShardRecord) -> None:

@@ -1,5 +1,5 @@
 """Can many machines grade one course in slices, and the slices be merged into the reports one machine writes?
-(issue 15, items 1 and 2)"""
+Does each node first prove it grades the reference solutions in full? (issue 15, items 1 to 4)"""
 
 import io
 import json
@@ -8,7 +8,9 @@ import shutil
 
 import pytest
 
-from autograder import grade, launchers, merge, shard_files, shards
+from autograder import calibration, grade, launchers, merge, shard_files, shards
+from autograder.calibration import AssignmentCalibration, Calibration
+from autograder.limits import Limits
 from autograder.progress import Progress
 from autograder.results import ERROR, PASSED, ItemResult, SubmissionResult, WrittenItem
 from autograder.shard_files import ShardRecord
@@ -178,10 +180,16 @@ def _result(student: str) -> SubmissionResult:
          "opt_out": False, "applied": []})
 
 
-def _grade_fake_shard(folder, number: int, count: int, grader=GRADER, plan=PLAN, finish=True, only=None):
+CALIBRATED = Calibration([AssignmentCalibration("penalties", 3.0, 3.0, 9.0, 180.0)])
+
+
+def _grade_fake_shard(folder, number: int, count: int, grader=GRADER, plan=PLAN, finish=True, only=None,
+                      calibrated=CALIBRATED):
     """What `grade --shard number/count` leaves, with made-up results instead of hours of grading."""
     record = ShardRecord(Shard(number, count), grader, plan)
     shard_files.start(folder, record)
+    if calibrated is not None:
+        shard_files.calibrated(folder, record, calibrated)
     for assignment, student, _ in plan:
         if shards.owner(assignment, student, count) == number and (only is None or student in only):
             shard_files.write_result(folder, record, _result(student))
@@ -371,3 +379,145 @@ def test_a_shard_graded_again_merges_to_the_same_reports(graded_examples, tmp_pa
                        "--out", str(again)]) == 0
     assert merge.main([str(again), str(graded_examples / "shard-2"), "--out", str(tmp_path / "merged")]) == 0
     assert _reports_without_timings(tmp_path / "merged") == _reports_without_timings(graded_examples / "merged")
+    assert all(shard_files.read(graded_examples / f"shard-{n}").record.calibration.passed for n in (1, 2))
+
+
+# --- calibration: the reference solution graded on the node first (item 3) -------------------------------------
+
+def _solution(points: float, status=PASSED, messages=(), grader_notes=(), seconds=6.0) -> SubmissionResult:
+    """A graded reference solution of two items, the second worth 2 points earning ``points`` of them."""
+    return SubmissionResult("solution", "penalties", "solutions/penalties/penalties.ipynb",
+                            [ItemResult("l1_penalty", 1.0, 1.0, PASSED, [], "2.1 (a)", "L1"),
+                             ItemResult("l2_penalty", points, 2.0, status, list(messages), "2.1 (b)", "L2")],
+                            [], [], list(grader_notes), seconds)
+
+
+def _raises(assignment):
+    raise ModuleNotFoundError("No module named 'torch'")
+
+
+CALIBRATIONS = [  # (what grading the solution gives, passed?, what a failure must name)
+    (lambda a: _solution(2.0), True, None),
+    (lambda a: _solution(0.0, ERROR, ["the cell ran past its 1 s limit"]), False,
+     "2.1 (b) (l2_penalty): 0 / 2, error: the cell ran past its 1 s limit"),
+    (lambda a: _solution(1.0, "partial", ["loss too high"]), False, "1 / 2, partial: loss too high"),
+    (lambda a: _solution(2.0, grader_notes=["the worker crashed 4 times"]), False, "grader: the worker crashed"),
+    (lambda a: SubmissionResult("solution", a, "x.ipynb"), False, "found no autograded items"),
+    (_raises, False, "raised ModuleNotFoundError: No module named 'torch'"),
+]
+
+
+@pytest.mark.parametrize(("graded", "passed", "named"), CALIBRATIONS)
+def test_only_full_marks_calibrate_a_node(graded, passed, named):
+    """Does a node pass only where every solution earns every point with no grader note, and a failure name the
+    assignment, its points, the items that fell short and how to fix it?"""
+    measured = calibration.calibrate(["penalties"], Limits(wall_seconds=60), graded)
+    assert measured.passed is passed and not measured.skipped
+    if passed:
+        assert measured.assignments[0].share_of_wall_limit == 0.1  # 6 s of a 60 s budget
+        assert measured.summary() == \
+            "calibration passed: penalties: 3 / 3 points in 6.0 s (10% of the 60 s wall limit)"
+    else:
+        message = measured.failure_message()
+        assert "penalties: " in message and named in message and "--limits" in message and "less loaded" in message
+
+
+def test_a_calibration_reads_back_as_it_was_written():
+    """Does shard.json keep the calibration: each assignment's seconds, share of the limit and shortfalls?"""
+    measured = calibration.calibrate(["penalties"], Limits(), lambda a: _solution(0.5, "partial", ["slow"]))
+    fields = json.loads(json.dumps(measured.to_dict()))
+    assert Calibration.from_dict(fields) == measured
+    assert fields["assignments"][0]["share_of_wall_limit"] == round(6.0 / 180.0, 4) and not fields["passed"]
+
+
+PLANNED = [grade.Submission(student, "penalties", ROOT / "nowhere" / f"{student}.ipynb",
+                            f"{student}/penalties/penalties.ipynb") for student in STUDENTS]
+
+
+@pytest.fixture
+def fake_node(monkeypatch) -> list[str]:
+    """A node that grades without grading: made-up results from the made-up GRADER, the students it "graded" kept
+    in the list returned, in the order they came."""
+    graded = []
+
+    def grade_submissions(submissions, workers, limits, hide, launcher, on_result):
+        for done, submission in enumerate(submissions, 1):
+            graded.append(submission.student)
+            on_result(done, len(submissions), _result(submission.student))
+        return [_result(s.student) for s in submissions]
+
+    monkeypatch.setattr(grade, "grade_submissions", grade_submissions)
+    monkeypatch.setattr(grade.grader_identity, "identity", lambda launcher, limits: GRADER)
+    return graded
+
+
+def test_a_failed_calibration_grades_no_student_and_the_merge_refuses_the_shard(tmp_path, fake_node, capsys):
+    """When the solution falls short on a node, does its shard exit 1 naming why, grade no one, drop an earlier
+    run's results, and does the merge report it as not finished?"""
+    folders = _shards(tmp_path, 2)  # an earlier, successful run: shard 1's folder is graded again below
+    timed_out = lambda a: _solution(0.0, ERROR, ["the cell ran past its 1 s limit"])  # noqa: E731
+    assert grade._grade_shard(Shard(1, 2), PLANNED, folders[0], 1, Limits(cell_seconds=1), [],
+                              launchers.NoIsolation(), grade_solution=timed_out) == 1
+    err = capsys.readouterr().err
+    assert "calibration failed" in err and "penalties: 1 / 3 points" in err and "ran past its 1 s limit" in err
+    assert fake_node == []
+    output = shard_files.read(folders[0])
+    assert output.graded == [] and not output.record.finished and not output.record.calibration.passed
+    found = _check(folders)
+    assert any("shard 1/2 did not finish: its calibration failed: penalties: 1 / 3" in line for line in found.missing)
+    assert merge.main([*map(str, folders), "--out", str(tmp_path / "reports")]) == 1
+    err = capsys.readouterr().err
+    assert "its calibration failed" in err and "mismatched" not in err and not (tmp_path / "reports").exists()
+
+
+def test_a_shard_with_no_calibration_recorded_did_not_finish(tmp_path):
+    """Is a shard interrupted before its calibration was recorded counted as not finished (failing closed)?"""
+    folders = _shards(tmp_path, 2, {2: {"calibrated": None}})
+    assert "did not finish: no calibration recorded" in " ".join(_check(folders).missing)
+
+
+def test_a_calibrated_shard_grades_its_slice(tmp_path, fake_node, capsys):
+    """After a passing calibration, does the shard grade its slice, keep the calibration and finish?"""
+    out = tmp_path / "shard-1"
+    slow = lambda a: _solution(2.0, seconds=120.0)  # noqa: E731
+    assert grade._grade_shard(Shard(1, 2), PLANNED, out, 1, Limits(), [], launchers.NoIsolation(),
+                              grade_solution=slow) == 0
+    assert sorted(fake_node) == sorted(s for s in STUDENTS if shards.owner("penalties", s, 2) == 1)
+    record = shard_files.read(out).record
+    assert record.finished and record.calibration.passed
+    assert record.calibration.assignments[0].share_of_wall_limit == round(120 / 180, 4)
+    assert "needed 67% of the wall limit" in capsys.readouterr().err
+
+
+def test_no_calibration_is_recorded_and_printed_by_the_merge(tmp_path, fake_node, capsys):
+    """Is --no-calibration written into shard.json, and does the merge print it loudly and keep it in merge.json?"""
+    folders = _shards(tmp_path, 2)
+    never = lambda a: pytest.fail("calibrated despite --no-calibration")  # noqa: E731
+    assert grade._grade_shard(Shard(2, 2), PLANNED, folders[1], 1, Limits(), [], launchers.NoIsolation(),
+                              calibrate=False, grade_solution=never) == 0
+    assert "calibration skipped (--no-calibration)" in capsys.readouterr().err
+    assert json.loads((folders[1] / "shard.json").read_text())["calibration"]["skipped"] is True
+    reports = tmp_path / "reports"
+    assert merge.main([*map(str, folders), "--out", str(reports)]) == 0
+    assert "UNCALIBRATED" in capsys.readouterr().err
+    assert "shard 2/2 was graded with --no-calibration" in json.loads((reports / "merge.json").read_text())[
+        "uncalibrated"][0]
+
+
+def test_no_calibration_without_a_shard_is_refused(capsys):
+    """Is --no-calibration refused where there is no shard to calibrate, rather than silently ignored?"""
+    with pytest.raises(SystemExit):
+        grade.main([str(ROOT / "examples" / "submitted"), "--no-calibration"])
+    assert "goes with --shard" in capsys.readouterr().err
+
+
+def test_the_reference_solution_calibrates_this_node():
+    """Does the regularization solution, graded for real with the default launcher and limits, earn full marks
+    within a share of the wall limit?"""
+    try:
+        launcher = launchers.choose("auto")
+    except launchers.IsolationUnavailable as refusal:
+        missing_tool(f"calibrating needs the sandbox: {refusal}")
+    measured = calibration.calibrate(["regularization"], Limits(), grade.solution_grader(Limits(), [], launcher))
+    assert measured.passed, measured.failure_message()
+    assert 0 < measured.assignments[0].share_of_wall_limit < 1
