@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import shard_files
+from autograder import report_files, shard_files
 from autograder.results import SubmissionResult
 from autograder.shard_files import GradedSubmission, ShardOutput, ShardRecord
 from autograder.shards import owner
@@ -121,12 +121,25 @@ def merged_results(outputs: list[ShardOutput]) -> dict[str, list[SubmissionResul
     return by_assignment
 
 
+def speed_factors(outputs: list[ShardOutput]) -> dict[Path, float | None]:
+    """Each node's seconds to grade the reference solutions over the fastest node's (1: the fastest; None: no
+    passed calibration). Every shard grades the same solutions, so this compares the nodes themselves."""
+    seconds = {o.folder: sum(a.seconds for a in o.record.calibration.assignments) for o in outputs
+               if o.record.calibration is not None and o.record.calibration.passed}
+    fastest = min(seconds.values(), default=0)
+    return {o.folder: round(seconds[o.folder] / fastest, 2) if o.folder in seconds and fastest > 0 else None
+            for o in outputs}
+
+
 def write_record(path: Path, outputs: list[ShardOutput], found: MergeCheck, allowed_incomplete: bool) -> None:
-    """``merge.json``: which shards were merged, by which grader, and what was let through."""
+    """``merge.json`` (``schemas/merge.schema.json``): which shards were merged, by which grader, how fast each
+    node was, and what was let through."""
     record = outputs[0].record
+    speed = speed_factors(outputs)
     document = {
         "shards": sorted(({"folder": str(o.folder), "shard": str(o.record.shard), "results": len(o.graded),
-                           "calibration": None if o.record.calibration is None else o.record.calibration.to_dict()}
+                           "calibration": None if o.record.calibration is None else o.record.calibration.to_dict(),
+                           "speed_factor": speed[o.folder]}
                           for o in outputs), key=lambda entry: (entry["shard"], entry["folder"])),
         "grader": record.grader,
         "plan": {"count": len(record.plan), "sha256": shard_files.plan_sha256(record.plan)},
@@ -168,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     for assignment, group in sorted(results.items()):
         reports.write_all(group, args.out / assignment)
         print(f"{assignment}\n{reports.score_table(group)}\n")
-    write_record(args.out / "merge.json", outputs, found, args.allow_incomplete)
+    write_record(args.out / report_files.MERGE_RECORD, outputs, found, args.allow_incomplete)
     print(reports.isolation_summary([result for group in results.values() for result in group]))
     if found.missing:
         print(f"WARNING: INCOMPLETE (--allow-incomplete): {len(found.missing)} problem(s); the reports lack these "
@@ -178,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"WARNING: UNCALIBRATED: {len(found.uncalibrated)} shard(s) graded without checking that the "
               "reference solutions earn full marks on their nodes (recorded in merge.json):\n"
               + "\n".join(f"  {line}" for line in found.uncalibrated), file=sys.stderr)
+    measured = [factor for factor in speed_factors(outputs).values() if factor is not None]
+    if len(measured) > 1:
+        print(f"Nodes: the slowest graded the reference solutions {max(measured):.2f}x as long as the fastest "
+              "(speed_factor in merge.json)")
     print(f"Reports: {reports.listing(f'{args.out}/ASSIGNMENT')}, {args.out}/merge.json")
     return 0
 

@@ -155,6 +155,10 @@ def _slurm(env: Mapping[str, str]) -> Shard | None:
         count = (_integer(env, "SLURM_ARRAY_TASK_MAX", how) - first) // max(step, 1) + 1
     else:
         raise ShardError(f"SLURM_ARRAY_TASK_COUNT and SLURM_ARRAY_TASK_MAX are not set: {how}")
+    if count == 1:  # sbatch --array=3 to re-run shard 3: Slurm says "task 3 of 1", which would grade everything
+        raise ShardError(f"SLURM_ARRAY_TASK_ID={task} is the only task of its array, so its shard count would be 1 "
+                         "and it would grade every submission. To grade shard K of N again, pass its numbers: sbatch "
+                         "--array=K --export=ALL,REGLAB_SHARD_INDEX=K,REGLAB_SHARD_COUNT=N grade.sbatch")
     if step < 1 or (task - first) % step:
         raise ShardError(f"SLURM_ARRAY_TASK_ID={task} is not on the array's range {first}, {first + step}, ...: "
                          "give the array an evenly spaced range (sbatch --array=1-N), or pass --shard K/N")

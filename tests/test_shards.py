@@ -6,15 +6,17 @@ import json
 import re
 import shutil
 
+import jsonschema
 import pytest
 
-from autograder import calibration, grade, launchers, merge, shard_files, shards
+from autograder import calibration, grade, launchers, merge, report_files, shard_files, shards
 from autograder.calibration import AssignmentCalibration, Calibration
 from autograder.limits import Limits
 from autograder.progress import Progress
 from autograder.results import ERROR, PASSED, ItemResult, SubmissionResult, WrittenItem
 from autograder.shard_files import ShardRecord
 from autograder.shards import Shard, ShardError
+from tests import json_schemas
 from tests.conftest import ROOT, missing_tool
 
 
@@ -57,6 +59,9 @@ REFUSALS = [  # (what the engine sets, what the refusal must name)
     ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "0"}, "SLURM_ARRAY_TASK_COUNT and SLURM_ARRAY_TASK_MAX"),
     ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "12",
       "SLURM_ARRAY_TASK_STEP": "4"}, "not on the array's range"),
+    # sbatch --array=3 grade.sbatch, meant as "shard 3 again": Slurm says task 3 of a one-task array
+    ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "3", "SLURM_ARRAY_TASK_MAX": "3",
+      "SLURM_ARRAY_TASK_COUNT": "1"}, "REGLAB_SHARD_INDEX=K,REGLAB_SHARD_COUNT=N"),
     ({"JOB_COMPLETION_INDEX": "0"}, "set REGLAB_SHARD_COUNT in the pod template"),
     ({"JOB_COMPLETION_INDEX": "5", "REGLAB_SHARD_COUNT": "5"}, "shard 6 is out of range"),
     ({"REGLAB_SHARD_INDEX": "1"}, "REGLAB_SHARD_COUNT is not set"),
@@ -307,40 +312,17 @@ def test_allow_incomplete_never_lets_a_conflict_through(tmp_path):
     assert merge.main([*map(str, folders), "--out", str(tmp_path / "reports"), "--allow-incomplete"]) == 1
 
 
-def _files(folder) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
-            if path.is_file()}
-
-
 def test_merging_twice_writes_the_same_bytes(tmp_path):
     """Is the merge idempotent, whatever order the folders are given in?"""
     folders = [str(folder) for folder in _shards(tmp_path, 3)]
     assert merge.main([*folders, "--out", str(tmp_path / "first")]) == 0
     assert merge.main([*reversed(folders), "--out", str(tmp_path / "second")]) == 0
-    assert _files(tmp_path / "first") == _files(tmp_path / "second")
+    assert report_files.files(tmp_path / "first") == report_files.files(tmp_path / "second")
     assert merge.main([*folders, "--out", str(tmp_path / "first")]) == 0
-    assert _files(tmp_path / "first") == _files(tmp_path / "second")
+    assert report_files.files(tmp_path / "first") == report_files.files(tmp_path / "second")
 
 
 # --- end to end: real grading, sharded and not ----------------------------------------------------------------
-
-TIMINGS = [
-    (re.compile(rb'"seconds": [0-9.]+'), b'"seconds": T'),  # report.json
-    (re.compile(rb'"execution_time": [0-9.]+'), b'"execution_time": T'),  # gradescope/STUDENT/results.json
-    (re.compile(rb' time="[0-9.]+"'), b' time="T"'),  # junit.xml
-]
-
-
-def _reports_without_timings(folder) -> dict[str, bytes]:
-    """Every report file under ``folder`` but merge.json (the merge's own record), with timings blanked."""
-    files = {}
-    for name, content in _files(folder).items():
-        for pattern, blank in TIMINGS:
-            content = pattern.sub(blank, content)
-        files[name] = content
-    files.pop("merge.json", None)
-    return files
-
 
 @pytest.fixture(scope="module")
 def graded_examples(tmp_path_factory):
@@ -361,13 +343,53 @@ def graded_examples(tmp_path_factory):
 
 def test_merged_shards_equal_an_unsharded_run(graded_examples):
     """Are the merged reports of 2 shards the unsharded run's files, byte for byte but the timings?"""
-    unsharded = _reports_without_timings(graded_examples / "unsharded")
-    assert unsharded == _reports_without_timings(graded_examples / "merged")
+    unsharded = report_files.without_timings(graded_examples / "unsharded")
+    assert unsharded == report_files.without_timings(graded_examples / "merged")
     assert {"regularization/report.json", "regularization/gradebook.csv", "regularization/junit.xml",
             "regularization/feedback/cleo.html", "regularization/gradescope/ada/results.json"} <= unsharded.keys()
     assert all(shard_files.read(graded_examples / f"shard-{n}").graded for n in (1, 2)), "a shard graded nothing"
     record = json.loads((graded_examples / "merged" / "merge.json").read_text())
     assert record["complete"] and record["grader"]["isolation"] == launchers.choose("auto").name
+
+
+def _shard_documents(graded_examples) -> dict[str, dict]:
+    """One of each file a sharded run writes, from real grading: the schema's name -> the document."""
+    folder = graded_examples / "shard-1"
+    (result,) = sorted((folder / shard_files.RESULTS).rglob("*.json"))[:1]
+    return {"shard.schema.json": json.loads((folder / shard_files.MANIFEST).read_text()),
+            "shard-result.schema.json": json.loads(result.read_text()),
+            "merge.schema.json": json.loads((graded_examples / "merged" / report_files.MERGE_RECORD).read_text())}
+
+
+SPOILS = [  # (schema, a change that breaks the document)
+    ("shard.schema.json", lambda document: document.update(format=1)),
+    ("shard.schema.json", lambda document: document["shard"].update(number=0)),
+    ("shard.schema.json", lambda document: document["grader"].pop("checks_sha256")),
+    ("shard.schema.json", lambda document: document["calibration"]["assignments"][0].update(passed="yes")),
+    ("shard.schema.json", lambda document: document["plan"]["submissions"].append(["regularization", "ada"])),
+    ("shard-result.schema.json", lambda document: document["result"].pop("points")),
+    ("shard-result.schema.json", lambda document: document.update(plan_sha256="abc")),
+    ("merge.schema.json", lambda document: document["shards"][0].update(speed_factor=0.5)),
+    ("merge.schema.json", lambda document: document["grader"].update(isolation="docker")),
+    ("merge.schema.json", lambda document: document.pop("complete")),
+]
+
+
+@pytest.mark.parametrize(("name", "spoil"), SPOILS)
+def test_the_shard_files_follow_their_schemas(graded_examples, name, spoil):
+    """Do shard.json, a result file and merge.json of a real sharded run follow their schemas, which reject each
+    a missing, misspelt or mistyped field?"""
+    document = _shard_documents(graded_examples)[name]
+    json_schemas.validate(document, name)
+    spoil(document)
+    with pytest.raises(jsonschema.ValidationError):
+        json_schemas.validate(document, name)
+
+
+def test_the_merge_records_each_node_s_speed(graded_examples):
+    """Does merge.json give each node's time to grade the reference solutions over the fastest node's?"""
+    factors = [entry["speed_factor"] for entry in _shard_documents(graded_examples)["merge.schema.json"]["shards"]]
+    assert min(factors) == 1 and all(factor >= 1 for factor in factors)
 
 
 def test_a_shard_graded_again_merges_to_the_same_reports(graded_examples, tmp_path):
@@ -378,7 +400,7 @@ def test_a_shard_graded_again_merges_to_the_same_reports(graded_examples, tmp_pa
     assert grade.main([str(examples), "--assignment", "regularization", "--workers", "1", "--shard", "1/2",
                        "--out", str(again)]) == 0
     assert merge.main([str(again), str(graded_examples / "shard-2"), "--out", str(tmp_path / "merged")]) == 0
-    assert _reports_without_timings(tmp_path / "merged") == _reports_without_timings(graded_examples / "merged")
+    assert report_files.without_timings(tmp_path / "merged") == report_files.without_timings(graded_examples / "merged")
     assert all(shard_files.read(graded_examples / f"shard-{n}").record.calibration.passed for n in (1, 2))
 
 
