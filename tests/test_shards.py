@@ -17,7 +17,7 @@ from autograder.results import ERROR, PASSED, ItemResult, SubmissionResult, Writ
 from autograder.shard_files import ShardRecord
 from autograder.shards import Shard, ShardError
 from tests import json_schemas
-from tests.conftest import ROOT, missing_tool
+from tests.conftest import ASSIGNMENTS, ROOT, missing_tool
 
 
 def _touch(path):
@@ -324,19 +324,20 @@ def test_merging_twice_writes_the_same_bytes(tmp_path):
 
 # --- end to end: real grading, sharded and not ----------------------------------------------------------------
 
+EXAMPLES = [str(ROOT / "examples" / "submitted"), "--workers", "2"]  # every assignment of ada, ben and cleo
+
+
 @pytest.fixture(scope="module")
 def graded_examples(tmp_path_factory):
-    """The bundled examples of one assignment (ada, ben, cleo) graded unsharded and as 2 shards, merged."""
+    """The bundled examples (three students, every assignment) graded unsharded and as 2 shards, merged."""
     try:
         launchers.choose("auto")
     except launchers.IsolationUnavailable as refusal:
         missing_tool(f"grading the examples needs the sandbox: {refusal}")
     folder = tmp_path_factory.mktemp("graded")
-    examples = ROOT / "examples" / "submitted"
-    common = [str(examples), "--assignment", "regularization", "--workers", "1"]
-    assert grade.main([*common, "--out", str(folder / "unsharded")]) == 0
+    assert grade.main([*EXAMPLES, "--out", str(folder / "unsharded")]) == 0
     for number in (1, 2):
-        assert grade.main([*common, "--shard", f"{number}/2", "--out", str(folder / f"shard-{number}")]) == 0
+        assert grade.main([*EXAMPLES, "--shard", f"{number}/2", "--out", str(folder / f"shard-{number}")]) == 0
     assert merge.main([str(folder / "shard-1"), str(folder / "shard-2"), "--out", str(folder / "merged")]) == 0
     return folder
 
@@ -345,8 +346,9 @@ def test_merged_shards_equal_an_unsharded_run(graded_examples):
     """Are the merged reports of 2 shards the unsharded run's files, byte for byte but the timings?"""
     unsharded = report_files.without_timings(graded_examples / "unsharded")
     assert unsharded == report_files.without_timings(graded_examples / "merged")
-    assert {"regularization/report.json", "regularization/gradebook.csv", "regularization/junit.xml",
-            "regularization/feedback/cleo.html", "regularization/gradescope/ada/results.json"} <= unsharded.keys()
+    for assignment in ASSIGNMENTS:
+        assert {f"{assignment}/report.json", f"{assignment}/gradebook.csv", f"{assignment}/junit.xml",
+                f"{assignment}/feedback/cleo.html", f"{assignment}/gradescope/ada/results.json"} <= unsharded.keys()
     assert all(shard_files.read(graded_examples / f"shard-{n}").graded for n in (1, 2)), "a shard graded nothing"
     record = json.loads((graded_examples / "merged" / "merge.json").read_text())
     assert record["complete"] and record["grader"]["isolation"] == launchers.choose("auto").name
@@ -396,9 +398,7 @@ def test_a_shard_graded_again_merges_to_the_same_reports(graded_examples, tmp_pa
     """After shard 1 is graded again into a fresh copy of its folder, does the merge give the same reports?"""
     again = tmp_path / "shard-1"
     shutil.copytree(graded_examples / "shard-1", again)  # the failed run's leftovers, replaced by the re-run
-    examples = ROOT / "examples" / "submitted"
-    assert grade.main([str(examples), "--assignment", "regularization", "--workers", "1", "--shard", "1/2",
-                       "--out", str(again)]) == 0
+    assert grade.main([*EXAMPLES, "--shard", "1/2", "--out", str(again)]) == 0
     assert merge.main([str(again), str(graded_examples / "shard-2"), "--out", str(tmp_path / "merged")]) == 0
     assert report_files.without_timings(tmp_path / "merged") == report_files.without_timings(graded_examples / "merged")
     assert all(shard_files.read(graded_examples / f"shard-{n}").record.calibration.passed for n in (1, 2))
