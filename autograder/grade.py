@@ -1,25 +1,39 @@
 """Grade notebooks with the hidden checks, in parallel sandboxed workers, and write the reports.
 
-    python -m autograder.grade PATH [PATH ...] [--assignment ID] [--workers N] [--out DIR]
+    python -m autograder.grade PATH [PATH ...] [--assignment ID] [--workers N] [--out DIR] [--shard K/N|auto]
+                               [--no-calibration]
 
 PATH is a notebook, a folder of notebooks, or an nbgrader ``submitted/`` tree
 (``STUDENT/ASSIGNMENT/*.ipynb``), which may hold several assignments. Reports go to
 ``DIR/ASSIGNMENT/`` (default ``reports/``), one folder per assignment graded:
 report.json, gradebook.csv, junit.xml, gradescope/STUDENT/results.json and
-feedback/STUDENT.{md,html}.
+feedback/STUDENT.{md,html}. One line per graded submission goes to standard error.
+
+With ``--shard K/N`` it grades only the K-th of N slices of the submissions (``autograder.shards``: ``auto``
+reads K and N from the engine that runs the job) and writes their results, not reports, to DIR
+(``autograder.shard_files``); ``python -m autograder.merge`` joins the N folders into the reports. Without
+``--shard`` it grades everything, even inside an engine's parallel job (a matrix over assignments is one):
+sharding is never implied, only warned about. Before a shard grades anyone it grades each planned assignment's
+reference solution on its node (``autograder.calibration``) and stops, exit 1, unless each earns full marks;
+``--no-calibration`` skips that, on record.
 """
 
 import argparse
+import os
 import queue
 import sys
+import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import launchers, limits, prepare, sandbox
+from autograder import calibration, grader_identity, launchers, limits, prepare, sandbox, shard_files, shards
 from autograder.checks import points_earned
-from autograder.course import assignments
+from autograder.course import assignments, solution_notebook
+from autograder.progress import Progress
 from autograder.protocol import CellJob, Job
 from autograder.results import ERROR, FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, ItemResult, SubmissionResult, WrittenItem
 
@@ -88,21 +102,39 @@ def grade_paths(paths: list[Path], assignment: str | None = None, workers: int =
     ``launcher`` is what each worker starts inside; by default the strongest the machine offers, and
     ``launchers.IsolationUnavailable`` where it offers none (pass ``launchers.NoIsolation()`` to opt out).
     """
+    hide = [Path(p).resolve() for p in paths] + [Path(p).resolve() for p in hide or []]
+    return grade_submissions(discover(paths, assignment), workers, limits, hide, launcher)
+
+
+# what to do as each submission's grading ends: (how many have ended, how many there are, its result)
+OnResult = Callable[[int, int, SubmissionResult], None]
+
+
+def grade_submissions(submissions: list[Submission], workers: int = 2, limits: sandbox.Limits | None = None,
+                      hide: list[Path] | None = None, launcher: launchers.Launcher | None = None,
+                      on_result: OnResult | None = None) -> list[SubmissionResult]:
+    """Grade ``submissions``; one result each, in their order. ``on_result`` is called for one at a time."""
     launcher = launcher or launchers.choose()
-    submissions = discover(paths, assignment)
     releases = {name: prepare.template(name) for name in {s.assignment for s in submissions}}
     limits = limits or sandbox.Limits()
-    hide = [Path(p).resolve() for p in paths] + [Path(p).resolve() for p in hide or []]
     slots: queue.Queue[int] = queue.Queue()
     for slot in range(workers):
         slots.put(slot)
+    ended = threading.Lock()  # callers write files and lines: one at a time, in the order results come
+    done = 0
 
     def grade_one(submission: Submission) -> SubmissionResult:
+        nonlocal done
         slot = slots.get()
         try:
-            return grade_notebook(submission, releases[submission.assignment], slot, limits, hide, launcher)
+            result = grade_notebook(submission, releases[submission.assignment], slot, limits, hide, launcher)
         finally:
             slots.put(slot)
+        with ended:
+            done += 1
+            if on_result is not None:
+                on_result(done, len(submissions), result)
+        return result
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(grade_one, submissions))
@@ -164,8 +196,6 @@ def _item_result(item: prepare.Item, outcome: sandbox.Outcome) -> ItemResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from autograder import reports
-
     parser = argparse.ArgumentParser(prog="python -m autograder.grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--assignment", choices=assignments())
@@ -177,28 +207,125 @@ def main(argv: list[str] | None = None) -> int:
                         help="grade without a sandbox where none can be had; printed and recorded in every report")
     parser.add_argument("--limits", default="", metavar="NAME=VALUE,...",
                         help="change limits, e.g. cell=60,wall=300 (seconds) or memory=4294967296 (bytes)")
+    parser.add_argument("--shard", metavar="K/N|auto",
+                        help="grade the K-th of N slices and write results for python -m autograder.merge, not "
+                             "reports; auto: K and N from the engine's variables (CI_NODE_INDEX/CI_NODE_TOTAL, "
+                             "SLURM_ARRAY_TASK_*, JOB_COMPLETION_INDEX with REGLAB_SHARD_COUNT, "
+                             "REGLAB_SHARD_INDEX/REGLAB_SHARD_COUNT)")
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="with --shard: grade without first grading the reference solutions on this node; "
+                             "recorded in shard.json and printed by the merge")
     args = parser.parse_args(argv)
+    if args.no_calibration and args.shard is None:
+        parser.error("--no-calibration goes with --shard (only a shard calibrates its node)")
     try:
+        shard = None if args.shard is None else (
+            shards.from_environment(os.environ) if args.shard == "auto" else shards.parse(args.shard))
         launcher = launchers.choose(args.isolation, no_isolation=args.no_isolation)
         chosen_limits = limits.parse(args.limits)
+    except shards.ShardError as refusal:  # never a fallback to everything: every shard would grade it all
+        print(f"python -m autograder.grade: refusing to grade: {refusal}", file=sys.stderr)
+        return 2
     except launchers.IsolationUnavailable as refusal:
         print(f"python -m autograder.grade: {refusal}", file=sys.stderr)
         return 2
     except ValueError as error:
         parser.error(str(error))
     try:
-        results = grade_paths(args.paths, args.assignment, args.workers, chosen_limits, hide=[args.out.resolve()],
-                              launcher=launcher)
+        submissions = discover(args.paths, args.assignment)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
+    hide = [Path(p).resolve() for p in args.paths] + [args.out.resolve()]
+    if shard is not None:
+        return _grade_shard(shard, submissions, args.out, args.workers, chosen_limits, hide, launcher,
+                            calibrate=not args.no_calibration)
+    if warning := shards.unsharded_warning(os.environ):
+        print(warning, file=sys.stderr)
+    with Progress(len(submissions)) as progress:
+        results = grade_submissions(submissions, args.workers, chosen_limits, hide, launcher, progress)
+    return _write_reports(results, args.out)
+
+
+def _write_reports(results: list[SubmissionResult], out: Path) -> int:
+    from autograder import reports
+
     by_assignment: dict[str, list[SubmissionResult]] = {}
     for result in results:
         by_assignment.setdefault(result.assignment, []).append(result)
     for assignment, group in sorted(by_assignment.items()):
-        reports.write_all(group, args.out / assignment)
+        reports.write_all(group, out / assignment)
         print(f"{assignment}\n{reports.score_table(group)}\n")
     print(reports.isolation_summary(results))
-    print(f"Reports: {reports.listing(f'{args.out}/ASSIGNMENT')}")
+    print(f"Reports: {reports.listing(f'{out}/ASSIGNMENT')}")
+    return 0
+
+
+def solution_grader(limits: sandbox.Limits, hide: list[Path],
+                    launcher: launchers.Launcher) -> calibration.GradeSolution:
+    """Grades an assignment's reference solution as a student's submission is graded: same launcher, same limits."""
+    def grade_solution(assignment: str) -> SubmissionResult:
+        notebook = solution_notebook(assignment)
+        if not notebook.is_file():
+            raise FileNotFoundError(f"{notebook} is missing (make solutions generates it)")
+        submission = Submission("solution", assignment, notebook, f"solutions/{assignment}/{notebook.name}")
+        return grade_notebook(submission, prepare.template(assignment), 0, limits, hide, launcher)
+    return grade_solution
+
+
+def _grade_shard(shard: shards.Shard, submissions: list[Submission], out: Path, workers: int,
+                 chosen_limits: sandbox.Limits, hide: list[Path], launcher: launchers.Launcher,
+                 calibrate: bool = True, grade_solution: calibration.GradeSolution | None = None) -> int:
+    """Calibrate this node, then grade this shard's slice of ``submissions`` and write one result file each
+    (``autograder.shard_files``). ``grade_solution`` stands in for real grading of the solutions in tests."""
+    from autograder import reports
+
+    plan = sorted((s.assignment, s.student, s.shown_as) for s in submissions)
+    twice = sorted(key for key, times in Counter((a, s) for a, s, _ in plan).items() if times > 1)
+    if twice:  # the reports hold one result per student and assignment: refuse before hours are spent
+        print("python -m autograder.grade: more than one notebook of one student for one assignment: "
+              + ", ".join(f"{a}/{s}" for a, s in twice), file=sys.stderr)
+        return 2
+    mine = sorted((s for s in submissions if shard.owns(s.assignment, s.student)),
+                  key=lambda s: (s.assignment, s.student))
+    record = shard_files.ShardRecord(shard, grader_identity.identity(launcher, chosen_limits), plan)
+    try:
+        shard_files.start(out, record)
+    except FileExistsError as refusal:
+        print(f"python -m autograder.grade: {refusal}", file=sys.stderr)
+        return 2
+    if calibrate:  # the whole plan's assignments: every shard's record then says the same things of its node
+        print(f"Shard {shard}: calibrating: grading the reference solution of "
+              f"{', '.join(sorted({a for a, _, _ in plan}))}", file=sys.stderr)
+        measured = calibration.calibrate([a for a, _, _ in plan], chosen_limits,
+                                         grade_solution or solution_grader(chosen_limits, hide, launcher))
+    else:
+        measured = calibration.Calibration(skipped=True)
+    shard_files.calibrated(out, record, measured)
+    if not calibrate:
+        print(f"WARNING: shard {shard}: {measured.summary()}", file=sys.stderr)
+    elif not measured.passed:
+        print(f"python -m autograder.grade: shard {shard}: calibration failed: {measured.failure_message()}",
+              file=sys.stderr)
+        return 1
+    else:
+        print(f"Shard {shard}: {measured.summary()}", file=sys.stderr)
+        for tight in (a for a in measured.assignments if a.share_of_wall_limit > calibration.TIGHT):
+            print(f"WARNING: shard {shard}: the reference solution of {tight.assignment} needed "
+                  f"{tight.share_of_wall_limit:.0%} of the wall limit: slower students may run out of time on this "
+                  "node", file=sys.stderr)
+    print(f"Shard {shard} ({shard.source}): grading {len(mine)} of {len(plan)} submissions", file=sys.stderr)
+
+    with Progress(len(mine)) as progress:
+        def keep(done: int, total: int, result: SubmissionResult) -> None:
+            shard_files.write_result(out, record, result)
+            progress(done, total, result)
+
+        results = grade_submissions(mine, workers, chosen_limits, hide, launcher, keep)
+    shard_files.finish(out, record)
+    if results:
+        print(reports.isolation_summary(results))
+    print(f"Shard {shard}: {len(results)} results in {out / shard_files.RESULTS}; join the {shard.count} shards' "
+          f"folders with: python -m autograder.merge DIR [DIR ...] --out REPORTS")
     return 0
 
 

@@ -22,6 +22,7 @@ from autograder.results import (
     SubmissionResult,
     WrittenItem,
 )
+from tests import json_schemas
 
 ASSIGNMENT = "regularization"
 ITEMS = ["q1_weight_decay", "q2_dropout"]
@@ -63,14 +64,8 @@ def results():
     return [partial_with_error(), full_marks(), hostile_messages(), not_attempted()]
 
 
-def load_schema(name):
-    schema = json.loads((reports.SCHEMAS / name).read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return schema
-
-
 def validate_json(document, name):
-    jsonschema.validate(document, load_schema(name), cls=jsonschema.Draft202012Validator)
+    json_schemas.validate(document, name)
 
 
 def junit_schema():
@@ -102,7 +97,7 @@ def test_json_report_validates_and_round_trips_the_numbers(results, tmp_path):
 
 def test_report_schema_knows_every_status():
     """Does the report schema accept exactly the statuses that results.py defines?"""
-    schema = load_schema("report.schema.json")
+    schema = json_schemas.load("report.schema.json")
     assert tuple(schema["$defs"]["item"]["properties"]["status"]["enum"]) == STATUSES
 
 
