@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from autograder import calibration, grade, launchers, merge, shard_files, shards
+from autograder import calibration, grade, launchers, merge, report_timings, shard_files, shards
 from autograder.calibration import AssignmentCalibration, Calibration
 from autograder.limits import Limits
 from autograder.progress import Progress
@@ -307,40 +307,17 @@ def test_allow_incomplete_never_lets_a_conflict_through(tmp_path):
     assert merge.main([*map(str, folders), "--out", str(tmp_path / "reports"), "--allow-incomplete"]) == 1
 
 
-def _files(folder) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
-            if path.is_file()}
-
-
 def test_merging_twice_writes_the_same_bytes(tmp_path):
     """Is the merge idempotent, whatever order the folders are given in?"""
     folders = [str(folder) for folder in _shards(tmp_path, 3)]
     assert merge.main([*folders, "--out", str(tmp_path / "first")]) == 0
     assert merge.main([*reversed(folders), "--out", str(tmp_path / "second")]) == 0
-    assert _files(tmp_path / "first") == _files(tmp_path / "second")
+    assert report_timings.files(tmp_path / "first") == report_timings.files(tmp_path / "second")
     assert merge.main([*folders, "--out", str(tmp_path / "first")]) == 0
-    assert _files(tmp_path / "first") == _files(tmp_path / "second")
+    assert report_timings.files(tmp_path / "first") == report_timings.files(tmp_path / "second")
 
 
 # --- end to end: real grading, sharded and not ----------------------------------------------------------------
-
-TIMINGS = [
-    (re.compile(rb'"seconds": [0-9.]+'), b'"seconds": T'),  # report.json
-    (re.compile(rb'"execution_time": [0-9.]+'), b'"execution_time": T'),  # gradescope/STUDENT/results.json
-    (re.compile(rb' time="[0-9.]+"'), b' time="T"'),  # junit.xml
-]
-
-
-def _reports_without_timings(folder) -> dict[str, bytes]:
-    """Every report file under ``folder`` but merge.json (the merge's own record), with timings blanked."""
-    files = {}
-    for name, content in _files(folder).items():
-        for pattern, blank in TIMINGS:
-            content = pattern.sub(blank, content)
-        files[name] = content
-    files.pop("merge.json", None)
-    return files
-
 
 @pytest.fixture(scope="module")
 def graded_examples(tmp_path_factory):
@@ -361,8 +338,8 @@ def graded_examples(tmp_path_factory):
 
 def test_merged_shards_equal_an_unsharded_run(graded_examples):
     """Are the merged reports of 2 shards the unsharded run's files, byte for byte but the timings?"""
-    unsharded = _reports_without_timings(graded_examples / "unsharded")
-    assert unsharded == _reports_without_timings(graded_examples / "merged")
+    unsharded = report_timings.without_timings(graded_examples / "unsharded")
+    assert unsharded == report_timings.without_timings(graded_examples / "merged")
     assert {"regularization/report.json", "regularization/gradebook.csv", "regularization/junit.xml",
             "regularization/feedback/cleo.html", "regularization/gradescope/ada/results.json"} <= unsharded.keys()
     assert all(shard_files.read(graded_examples / f"shard-{n}").graded for n in (1, 2)), "a shard graded nothing"
@@ -378,7 +355,7 @@ def test_a_shard_graded_again_merges_to_the_same_reports(graded_examples, tmp_pa
     assert grade.main([str(examples), "--assignment", "regularization", "--workers", "1", "--shard", "1/2",
                        "--out", str(again)]) == 0
     assert merge.main([str(again), str(graded_examples / "shard-2"), "--out", str(tmp_path / "merged")]) == 0
-    assert _reports_without_timings(tmp_path / "merged") == _reports_without_timings(graded_examples / "merged")
+    assert report_timings.differences(graded_examples / "merged", tmp_path / "merged") == []
     assert all(shard_files.read(graded_examples / f"shard-{n}").record.calibration.passed for n in (1, 2))
 
 
