@@ -13,7 +13,9 @@ What is measured (issue 15, item 7), every grading a ``python -m autograder.grad
   start to the last end, so each shard's calibration (grading the reference solution first) is included, as a
   course pays it; then ``python -m autograder.merge`` of their folders, timed on its own;
 - the ratio of each count's throughput to one shard's (``shards_C_vs_1``), and one shard's to the unsharded
-  run's (``shards_1_vs_unsharded``: what calibrating and writing result files cost).
+  run's (``shards_1_vs_unsharded``: what calibrating and writing result files cost);
+- how many cores other processes kept busy meanwhile (``*_others_busy_cores``, ``bench.cpu_use``): the machine
+  is shared, and a figure measured beside another job's is slower for that job's sake, not the grader's.
 
 The merged reports of every count must equal the unsharded run's apart from the timings
 (``autograder.report_timings``); where they do not, the benchmark stops with the files that differ rather than
@@ -46,6 +48,7 @@ from pathlib import Path
 
 from autograder import course, report_timings, shard_files
 from autograder.course import ROOT
+from bench import cpu_use
 from bench import results as results_file
 
 EXAMPLES = ROOT / "examples" / "submitted"
@@ -59,12 +62,21 @@ class BenchmarkFailed(RuntimeError):
     """A grading or merge failed, or the merge's reports are not the unsharded run's: no throughput to report."""
 
 
+@dataclass(frozen=True)
+class Timed:
+    """Processes run at once: the wall seconds from the first start to the last end, and the cores others kept
+    busy meanwhile (``bench.cpu_use``; None where not measured)."""
+
+    seconds: float
+    others_busy_cores: float | None
+
+
 @dataclass
 class ShardedRun:
     """One count's shards, graded at once and merged."""
 
     count: int
-    grading_seconds: float  # first shard's start to last shard's end, calibrations included
+    grading: Timed  # first shard's start to last shard's end, calibrations included
     merge_seconds: float
     calibration_seconds: float  # the longest any shard spent grading the reference solutions
     calibration_share_of_wall_limit: float  # the largest share of the wall limit a reference solution needed
@@ -101,24 +113,25 @@ def _failure(what: str, log: Path, returncode: int) -> BenchmarkFailed:
                            f"output:\n{output}")
 
 
-def run_processes(commands: Sequence[list[str]], logs: Sequence[Path]) -> float:
-    """Start every command at once, each writing to its log; wait for all; the seconds from first start to last
-    end. Raises ``BenchmarkFailed`` with the failed command's log where any exits non-zero."""
-    start = time.perf_counter()
-    running = []
-    for command, log in zip(commands, logs, strict=True):
-        with log.open("w", encoding="utf-8") as output:  # the child holds its own copy of the file
-            running.append(subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=output,
-                                            stderr=subprocess.STDOUT))
-    returncodes = [process.wait() for process in running]
-    seconds = time.perf_counter() - start
+def run_processes(commands: Sequence[list[str]], logs: Sequence[Path]) -> Timed:
+    """Start every command at once, each writing to its log; wait for all; time from first start to last end.
+    Raises ``BenchmarkFailed`` with the failed command's log where any exits non-zero."""
+    with cpu_use.Watch() as watch:
+        start = time.perf_counter()
+        running = []
+        for command, log in zip(commands, logs, strict=True):
+            with log.open("w", encoding="utf-8") as output:  # the child holds its own copy of the file
+                running.append(subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=output,
+                                                stderr=subprocess.STDOUT))
+        returncodes = [process.wait() for process in running]
+        seconds = time.perf_counter() - start
     for command, log, returncode in zip(commands, logs, returncodes, strict=True):
         if returncode != 0:
             raise _failure(" ".join(command[1:]), log, returncode)
-    return seconds
+    return Timed(seconds, watch.others_busy_cores)
 
 
-def grade_unsharded(batch: Path, assignment: str, out: Path, limits: str) -> float:
+def grade_unsharded(batch: Path, assignment: str, out: Path, limits: str) -> Timed:
     return run_processes([_grade_command(batch, assignment, out, limits)], [out.with_suffix(".log")])
 
 
@@ -131,7 +144,7 @@ def grade_sharded(batch: Path, assignment: str, count: int, folder: Path, limits
                 for number, out in enumerate(outs, start=1)]
     grading = run_processes(commands, [out.with_suffix(".log") for out in outs])
     merge = [sys.executable, "-m", "autograder.merge", *map(str, outs), "--out", str(folder / "merged")]
-    merging = run_processes([merge], [folder / "merge.log"])
+    merging = run_processes([merge], [folder / "merge.log"]).seconds
     shards = [shard_files.read(out) for out in outs]
     calibrations = [shard.record.calibration for shard in shards]
     return ShardedRun(count, grading, merging,
@@ -154,10 +167,10 @@ def _orders(configurations: list, repeats: int) -> list[list]:
 
 
 def measure(batch: Path, assignment: str, counts: list[int], repeats: int, scratch: Path,
-            limits: str = "") -> tuple[list[float], dict[int, list[ShardedRun]]]:
+            limits: str = "") -> tuple[list[Timed], dict[int, list[ShardedRun]]]:
     """Grade ``batch`` unsharded and as each count of shards, ``repeats`` times; each merge is checked, as soon as
     it is written, against the first unsharded run's reports (the first repeat grades unsharded first)."""
-    unsharded_seconds: list[float] = []
+    unsharded: list[Timed] = []
     sharded: dict[int, list[ShardedRun]] = {count: [] for count in counts}
     reference = scratch / "repeat-0" / UNSHARDED
     for repeat, order in enumerate(_orders([UNSHARDED, *counts], repeats)):
@@ -165,40 +178,48 @@ def measure(batch: Path, assignment: str, counts: list[int], repeats: int, scrat
             folder = scratch / f"repeat-{repeat}" / str(configuration)
             if configuration == UNSHARDED:
                 folder.parent.mkdir(parents=True, exist_ok=True)
-                unsharded_seconds.append(grade_unsharded(batch, assignment, folder, limits))
-                print(f"unsharded: {unsharded_seconds[-1]:.1f} s", file=sys.stderr)
+                unsharded.append(grade_unsharded(batch, assignment, folder, limits))
+                print(f"unsharded: {unsharded[-1].seconds:.1f} s", file=sys.stderr)
                 continue
             run = grade_sharded(batch, assignment, configuration, folder, limits)
             check_merged(reference, folder / "merged", configuration)
             sharded[configuration].append(run)
-            print(f"{configuration} shard(s): {run.grading_seconds:.1f} s grading, {run.merge_seconds:.1f} s merge; "
+            print(f"{configuration} shard(s): {run.grading.seconds:.1f} s grading, {run.merge_seconds:.1f} s merge; "
                   "the merged reports equal the unsharded run's", file=sys.stderr)
-    return unsharded_seconds, sharded
+    return unsharded, sharded
 
 
-def summarise(submissions: int, assignment: str, limits: str, load_average: float, unsharded_seconds: list[float],
+def _most_others_busy_cores(timings: list[Timed]) -> float | None:
+    """The most cores others kept busy in any repeat: a figure to distrust when it is far from 0."""
+    measured = [timed.others_busy_cores for timed in timings if timed.others_busy_cores is not None]
+    return round(max(measured), 2) if measured else None
+
+
+def summarise(submissions: int, assignment: str, limits: str, load_average: float, unsharded_runs: list[Timed],
               sharded: dict[int, list[ShardedRun]]) -> dict:
     """One flat dict of medians, so that the Markdown table reads as a list of measures."""
     def per_minute(seconds: float) -> float:
         return round(submissions / seconds * 60, 1)
 
-    unsharded = statistics.median(unsharded_seconds)
+    unsharded = statistics.median(timed.seconds for timed in unsharded_runs)
     results = {"submissions": submissions, "assignment": assignment,
                "mix": f"cycling {', '.join(EXAMPLE_STUDENTS)} (full, zero and partial marks)",
                "limits": limits or "the grader's defaults", "cpu_count": os.cpu_count(),
                "load_average_at_start": round(load_average, 2),
-               "repeats": len(unsharded_seconds),
-               "unsharded_wall_s": round(unsharded, 1), "unsharded_per_min": per_minute(unsharded)}
-    grading = {count: statistics.median(run.grading_seconds for run in runs) for count, runs in sharded.items()}
+               "repeats": len(unsharded_runs),
+               "unsharded_wall_s": round(unsharded, 1), "unsharded_per_min": per_minute(unsharded),
+               "unsharded_others_busy_cores": _most_others_busy_cores(unsharded_runs)}
+    grading = {count: statistics.median(run.grading.seconds for run in runs) for count, runs in sharded.items()}
     for count, runs in sharded.items():
         results |= {
             f"shards_{count}_wall_s": round(grading[count], 1),
+            f"shards_{count}_per_min": per_minute(grading[count]),
             f"shards_{count}_calibration_s": round(statistics.median(run.calibration_seconds for run in runs), 1),
             f"shards_{count}_calibration_share_of_wall_limit":
                 max(run.calibration_share_of_wall_limit for run in runs),
             f"shards_{count}_largest_shard": runs[0].largest_shard,
             f"shards_{count}_merge_s": round(statistics.median(run.merge_seconds for run in runs), 2),
-            f"shards_{count}_per_min": per_minute(grading[count]),
+            f"shards_{count}_others_busy_cores": _most_others_busy_cores([run.grading for run in runs]),
         }
     if 1 in grading:
         results["shards_1_vs_unsharded"] = round(unsharded / grading[1], 2)
