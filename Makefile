@@ -8,7 +8,7 @@ REPORTS ?= reports
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: example test test-as-user release solutions grade-example nbgrader-example bench effects mutants install clean-course clean help
+.PHONY: example test test-as-user release solutions grade-example nbgrader-example bench bench-shards effects mutants install clean-course clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,9 @@ nbgrader-example: $(BIN)/.installed clean-course release  ## the same submission
 bench: $(BIN)/.installed  ## measure grading and training speed; tables in bench/results/ (about 25 minutes)
 	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.grading
+
+bench-shards: $(BIN)/.installed  ## grade 200 submissions as 1, 2 and 4 shards at once and merge them; bench/results/shards.md (about 45 minutes on 2 cores)
+	$(BIN)/python -m bench.shards
 
 effects: $(BIN)/.installed  ## run every solution notebook and test the effects its questions ask about; bench/results/effects.md (about 11 minutes on 2 cores)
 	$(BIN)/python -m bench.effects

@@ -1,5 +1,6 @@
 """A grading run's report files, read back for comparison: the merge of shards must write what one unsharded run
-writes, byte for byte apart from the timings (which no two runs share). Used by the tests and the benchmark."""
+writes, byte for byte apart from the timings (which no two runs share). Used by the tests, and by
+``bench.shards``, which must never report the throughput of a merge that writes other reports."""
 
 import re
 from pathlib import Path
@@ -28,3 +29,12 @@ def without_timings(folder: Path) -> dict[str, bytes]:
         found[name] = content
     found.pop(MERGE_RECORD, None)
     return found
+
+
+def differences(expected: Path, actual: Path) -> list[str]:
+    """How the reports under ``actual`` differ from those under ``expected``, timings apart: one line per file
+    missing, extra or different; empty when they are the same."""
+    want, got = without_timings(expected), without_timings(actual)
+    return ([f"missing: {name}" for name in sorted(want.keys() - got.keys())]
+            + [f"extra: {name}" for name in sorted(got.keys() - want.keys())]
+            + [f"different: {name}" for name in sorted(want.keys() & got.keys()) if want[name] != got[name]])

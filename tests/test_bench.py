@@ -1,8 +1,14 @@
 """Do the benchmark scripts run? (They measure; the tests never assert a time.)"""
 
 import json
+import re
+import sys
 
-from bench import grading
+import pytest
+
+from autograder import launchers
+from bench import grading, shards
+from tests.conftest import missing_tool
 
 
 def test_grading_benchmark_runs_on_a_tiny_size(tmp_path):
@@ -14,6 +20,48 @@ def test_grading_benchmark_runs_on_a_tiny_size(tmp_path):
     assert results["speedup_two_workers"] > 0
     assert results["peak_worker_rss_mib"] > 0
     assert "| solution_latency_s |" in (tmp_path / "grading.md").read_text()
+
+
+def test_shards_benchmark_runs_on_a_tiny_size(tmp_path):
+    """Does bench.shards grade a generated batch unsharded and as 1 and 2 shards, merge each, find the merges equal
+    to the unsharded run, and write the throughput ratios?"""
+    try:
+        launchers.choose("auto")
+    except launchers.IsolationUnavailable as refusal:
+        missing_tool(f"grading the batch needs the sandbox: {refusal}")
+    assert shards.main(["--submissions", "4", "--counts", "1,2", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "shards.json").read_text())
+    assert results["merged_equals_unsharded"] is True
+    assert results["submissions"] == 4 and results["shards_2_largest_shard"] <= 4
+    for key in ("unsharded_per_min", "shards_1_per_min", "shards_2_per_min", "shards_1_vs_unsharded",
+                "shards_2_vs_1", "shards_1_calibration_s", "shards_2_merge_s", "merge_seconds_per_submission"):
+        assert results[key] > 0, key
+    for key in ("unsharded_others_busy_cores", "shards_1_others_busy_cores", "shards_2_others_busy_cores"):
+        assert results[key] is None or results[key] >= 0, key  # None: not Linux; the machine is shared, so no bound
+    assert "| merged_equals_unsharded | true |" in (tmp_path / "shards.md").read_text()
+
+
+def _report(folder, points: float, seconds: float):
+    (folder / "regularization").mkdir(parents=True)
+    (folder / "regularization" / "report.json").write_text(f'{{"points": {points}, "seconds": {seconds}}}')
+    return folder
+
+
+def test_the_shards_benchmark_stops_where_the_merge_differs(tmp_path):
+    """Does bench.shards refuse to report throughput when the merged reports differ from the unsharded run's
+    other than in timings, naming the file?"""
+    unsharded = _report(tmp_path / "unsharded", 11, 4.2)
+    shards.check_merged(unsharded, _report(tmp_path / "same", 11, 5.7), 2)  # timings alone differ: the same
+    with pytest.raises(shards.BenchmarkFailed, match=re.escape("different: regularization/report.json")):
+        shards.check_merged(unsharded, _report(tmp_path / "other", 10, 4.2), 2)
+
+
+def test_the_shards_benchmark_stops_with_a_failed_shard_s_output(tmp_path):
+    """When a shard exits non-zero (a calibration failed on a loaded machine), does the benchmark stop with the
+    end of that shard's output rather than time it?"""
+    failing = [sys.executable, "-c", "print('calibration failed: out of time'); raise SystemExit(1)"]
+    with pytest.raises(shards.BenchmarkFailed, match=r"(?s)exited 1 .*calibration failed: out of time"):
+        shards.run_processes([[sys.executable, "-c", "pass"], failing], [tmp_path / "1.log", tmp_path / "2.log"])
 
 
 def test_training_benchmark_runs_on_a_tiny_size(tmp_path):
