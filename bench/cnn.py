@@ -1,6 +1,6 @@
 """How fast does the kit train the CNN notebook's networks, against the seeds' own loops?
 
-    python -m bench.cnn [--size full|tiny] [--runs 5] [--out bench/results]
+    python -m bench.cnn [--size full|small|tiny] [--runs 5] [--out bench/results]
 
 Three comparisons, each the seed's loop (``bench/seed_cnn.py``, re-typed) against the kit's: the CNN notebook's
 ``run_experiment``, ``train_epoch`` and ``evaluate`` as its solution writes them, over ``reglab.DataLoader``,
@@ -54,6 +54,8 @@ from reglab.data import SyntheticCIFAR10, write_synthetic_cifar10, write_synthet
 SIZES = {  # images per set; check_*: the exact comparison's; ideas_batch: the batch of the ideas' steps
     "full": {"cifar_train": 25_000, "cifar_test": 10_000, "mnist_train": 10_000, "mnist_test": 2_000,
              "check_train": 2_048, "check_test": 1_024, "ideas_batch": 128},
+    "small": {"cifar_train": 5_000, "cifar_test": 2_000, "mnist_train": 3_000, "mnist_test": 1_000,
+              "check_train": 1_024, "check_test": 512, "ideas_batch": 128},
     "tiny": {"cifar_train": 128, "cifar_test": 64, "mnist_train": 64, "mnist_test": 32, "check_train": 128,
              "check_test": 64, "ideas_batch": 16},
 }
@@ -189,9 +191,8 @@ def compare(seed_run, kit_run, runs: int) -> dict:
 
 def cifar_comparison(size: dict, runs: int, kit: dict) -> dict:
     augmented, plain = kit["build_transforms"](True, True, CIFAR_MEAN, CIFAR_STD)
-    timed = compare(lambda: seed_cifar(cifar_sets(size["cifar_train"], size["cifar_test"], augmented, plain)),
-                    lambda: kit_cifar(cifar_sets(size["cifar_train"], size["cifar_test"], augmented, plain), kit),
-                    runs)
+    sets = cifar_sets(size["cifar_train"], size["cifar_test"], augmented, plain)
+    timed = compare(lambda: seed_cifar(sets), lambda: kit_cifar(sets, kit), runs)
     histories = timed.pop("histories")
     timed["timed_runs_largest_difference"] = round(largest_difference(histories["seed"], histories["kit"], 4), 4)
     # The exact check: without augmentation the seed's workers draw nothing, so both loops see the same batches

@@ -156,7 +156,7 @@ def markdown(measured: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.notebooks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=["full", "tiny"], default="full")
+    parser.add_argument("--size", choices=["full", "small", "tiny"], default="full", help="small: as full")
     parser.add_argument("--data-dir", type=Path, default=course.ROOT / "data")
     parser.add_argument("--out", type=Path, default=results_file.DEFAULT_FOLDER)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Issue 17's measurements in one command: the CNN loops, the MLP loop at 3x, and every notebook's minutes.
 
-    python -m bench.speed [--size full|tiny] [--runs 5] [--parts cnn,mlp,notebooks] [--out bench/results]
+    python -m bench.speed [--size full|small|tiny] [--runs 5] [--parts cnn,mlp,notebooks] [--out bench/results]
 
 Writes ``speed.json`` and ``speed.md``: the named ratios (``cnn_loop_vs_seed``, ``cnn2_loop_vs_seed``,
 ``cnn3_loop_vs_seed``: seed 002's and seed 004's loops against the CNN notebook's, ``bench/cnn.py``;
@@ -10,6 +10,8 @@ and with each part the machine's load while it was measured: the 1-minute load a
 processes kept busy (``bench/cpu_use.py``). Every ratio is the median of alternating runs measured in the same
 process; the figures are wall-clock seconds on a shared machine, so read them with the load beside them.
 
+``--size small`` times the loops on a fifth to a quarter of the images (5,000 CIFAR, 3,000 MNIST, 12,000
+FashionMNIST training images), for a machine too busy for the full run; the notebooks run as in ``full``.
 ``--size tiny`` runs everything on a few hundred images (and executes one notebook, ``regularization`` in
 ``tiny``), for the tests: it checks the structure and that the loops agree, never the times. ``--parts`` measures
 some parts again and keeps the others from the JSON already in ``--out``.
@@ -29,7 +31,7 @@ from bench import cnn, mlp, notebooks
 from bench import results as results_file
 
 PARTS = ("cnn", "mlp", "notebooks")
-MLP_SIZES = {"full": (48_000, 12_000), "tiny": (640, 160)}
+MLP_SIZES = {"full": (48_000, 12_000), "small": (12_000, 3_000), "tiny": (640, 160)}
 GOALS = {"cnn_loop_vs_seed": 2.0, "cnn2_loop_vs_seed": 2.0, "cnn3_loop_vs_seed": 2.0, "mlp_together_vs_seed": 3.0,
          "mlp_func_vs_seed": 3.0}
 RATIOS = {  # named ratio -> (part, where in it)
@@ -118,7 +120,7 @@ def _times(value) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=["full", "tiny"], default="full")
+    parser.add_argument("--size", choices=["full", "small", "tiny"], default="full")
     parser.add_argument("--runs", type=int, default=5, help="alternating runs per comparison")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"a comma-separated choice of {', '.join(PARTS)}")
     parser.add_argument("--out", type=Path, default=results_file.DEFAULT_FOLDER)
