@@ -177,6 +177,7 @@ def compare(seed_run, kit_run, runs: int) -> dict:
             with cpu_use.Watch() as watch:
                 (seconds,), history = run()
             (seed_times if name == "seed" else kit_times).append(seconds)
+            print(f"  {name}: {seconds:.1f} s per epoch", flush=True)
             others.append(watch.others_busy_cores)
             histories.setdefault(name, history)
     ratios = [s / k for s, k in zip(seed_times, kit_times, strict=True)]
@@ -190,6 +191,7 @@ def compare(seed_run, kit_run, runs: int) -> dict:
 
 
 def cifar_comparison(size: dict, runs: int, kit: dict) -> dict:
+    print("seed 002's CNN on CIFAR-10-sized images", flush=True)
     augmented, plain = kit["build_transforms"](True, True, CIFAR_MEAN, CIFAR_STD)
     sets = cifar_sets(size["cifar_train"], size["cifar_test"], augmented, plain)
     timed = compare(lambda: seed_cifar(sets), lambda: kit_cifar(sets, kit), runs)
@@ -209,6 +211,7 @@ def cifar_comparison(size: dict, runs: int, kit: dict) -> dict:
 
 
 def mnist_comparison(size: dict, runs: int, kit: dict, net_class) -> dict:
+    print(f"seed 004's {net_class.__name__} on MNIST-sized images", flush=True)
     sets = mnist_sets(size["mnist_train"], size["mnist_test"])
     timed = compare(lambda: seed_mnist(sets, net_class), lambda: kit_mnist(sets, net_class, kit), runs)
     histories = timed.pop("histories")

@@ -175,6 +175,7 @@ def measure(n_train: int = 48_000, n_validation: int = 12_000, runs: int = 5) ->
             with cpu_use.Watch() as watch:
                 seconds, history = sweep(loop, train, validation)
             times[loop].append(seconds)
+            print(f"  {loop}: {seconds:.3f} s per run and epoch", flush=True)
             others.append(watch.others_busy_cores)
             histories.setdefault(loop, history)
     ratios = {loop: [s / t for s, t in zip(times["seed"], times[loop], strict=True)] for loop in LOOPS[1:]}
