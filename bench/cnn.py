@@ -21,6 +21,9 @@ records the seed's statistics, compared with the kit's: equal up to the seed's r
 batches are the same (``check``: CIFAR normalized without augmentation, 2 epochs, and every MNIST run), only
 close in the timed CIFAR runs, whose augmentation the seed's workers draw from their own generators.
 
+Beside each comparison, the FLOP bound: the epoch's work (``bench.flop_count``'s count: a training image three
+times its forward pass, a test image once) at this machine's matrix-multiply throughput.
+
 ``ideas`` times what was tried for the kit's CNN loop: a training step of the notebook's ``BaseCNN`` in
 channels_last memory format and in torch's default layout, on one thread and on torch's default threads (and
 what channels_last does to the seed's network, whose ``x.view`` it breaks), and the data path per image, torch's
@@ -47,7 +50,7 @@ from torchvision import transforms
 
 import reglab
 from autograder import course
-from bench import cpu_use, seed_cnn
+from bench import cpu_use, flop_count, seed_cnn, training
 from bench import results as results_file
 from reglab.data import SyntheticCIFAR10, write_synthetic_cifar10, write_synthetic_mnist
 
@@ -190,6 +193,28 @@ def compare(seed_run, kit_run, runs: int) -> dict:
             "load_1min": round(os.getloadavg()[0], 2), "histories": histories}
 
 
+def forward_flop(net: nn.Module, image_shape: tuple[int, ...]) -> int:
+    """The operations of one image's forward pass through the network's linear and convolution layers."""
+    counted = []
+    hooks = [module.register_forward_hook(lambda module, inputs, output: counted.append(
+        flop_count.layer_flop(module, output))) for module in net.modules()]
+    with torch.no_grad():
+        net(torch.zeros(1, *image_shape))
+    for hook in hooks:
+        hook.remove()
+    return sum(counted)
+
+
+def with_bound(found: dict, net: nn.Module, image_shape, n_train: int, n_test: int, gflops: float) -> dict:
+    """The epoch's work (training three times a forward pass, as bench.flop_count counts it) and the seconds it
+    would take at the machine's matrix-multiply throughput, beside the two loops' seconds."""
+    flop = (3 * n_train + n_test) * forward_flop(net, image_shape)
+    bound = flop / (gflops * 1e9)
+    return {**found, "epoch_flop": flop, "flop_bound_s": round(bound, 2),
+            "seed_over_bound": round(found["seed_epoch_s"] / bound, 2),
+            "kit_over_bound": round(found["kit_epoch_s"] / bound, 2)}
+
+
 def cifar_comparison(size: dict, runs: int, kit: dict) -> dict:
     print("seed 002's CNN on CIFAR-10-sized images", flush=True)
     augmented, plain = kit["build_transforms"](True, True, CIFAR_MEAN, CIFAR_STD)
@@ -273,10 +298,14 @@ def ideas(size: dict, kit: dict) -> dict:
 
 def measure(size_name: str = "full", runs: int = 5) -> dict:
     size, kit = SIZES[size_name], kit_loop()
+    gflops = training.matmul_gflops()
+    mnist = (size["mnist_train"], size["mnist_test"], gflops)
     return {"size": size_name, **size, "threads": torch.get_num_threads(), "runs": runs,
-            "cnn": cifar_comparison(size, runs, kit),
-            "cnn2": mnist_comparison(size, runs, kit, seed_cnn.CNN2),
-            "cnn3": mnist_comparison(size, runs, kit, seed_cnn.CNN3),
+            "matmul_gflops": round(gflops, 1),
+            "cnn": with_bound(cifar_comparison(size, runs, kit), seed_cnn.base(3, 32, 3), (3, 32, 32),
+                              size["cifar_train"], size["cifar_test"], gflops),
+            "cnn2": with_bound(mnist_comparison(size, runs, kit, seed_cnn.CNN2), seed_cnn.CNN2(), (1, 28, 28), *mnist),
+            "cnn3": with_bound(mnist_comparison(size, runs, kit, seed_cnn.CNN3), seed_cnn.CNN3(), (1, 28, 28), *mnist),
             "ideas": ideas(size, kit)}
 
 

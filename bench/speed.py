@@ -91,13 +91,14 @@ def markdown(speed: dict) -> str:
         lines += ["", "## Every notebook's minutes", "", notebooks.markdown(found).rstrip(), "",
                   f"Measured {found['measured_at']}, load {found['load_1min_before']} / {found['load_1min_after']}."]
     if "cnn" in parts:
-        lines += ["", "## CNN loops: seconds per epoch (median) and the statistics both record", "",
-                  "| network | seed | kit | ratio | runs' ratios | largest difference of the statistics |",
-                  "|---|---|---|---|---|---|"]
+        lines += ["", "## CNN loops: seconds per epoch (median), the FLOP bound, and the statistics both record", "",
+                  "| network | seed | kit | ratio | runs' ratios | FLOP bound | largest difference of the statistics |",
+                  "|---|---|---|---|---|---|---|"]
         for net in ("cnn", "cnn2", "cnn3"):
             found = parts["cnn"][net]
             lines.append(f"| {net} | {found['seed_epoch_s']} | {found['kit_epoch_s']} | {found['kit_vs_seed']} | "
-                         f"{found['ratios']} | {found['check']['largest_difference']:.2g} |")
+                         f"{found['ratios']} | {found.get('flop_bound_s')} | "
+                         f"{found['check']['largest_difference']:.2g} |")
         lines += ["", f"Ideas measured: {json.dumps(parts['cnn']['ideas'])}"]
     if "mlp" in parts:
         found = parts["mlp"]

@@ -134,6 +134,7 @@ def test_speed_benchmark_runs_on_a_tiny_size(tmp_path):
     for net in ("cnn2", "cnn3"):
         assert cnn[net]["check"]["statistics"] == ["test accuracy", "test loss", "train accuracy"]
         assert cnn[net]["check"]["largest_difference"] < 1e-4, net
+    assert all(cnn[net]["flop_bound_s"] > 0 and cnn[net]["epoch_flop"] > 0 for net in ("cnn", "cnn2", "cnn3"))
     assert isinstance(cnn["ideas"]["seed_net_channels_last"], str)  # channels_last breaks the seed's x.view
     for loop in ("together", "func"):
         same = parts["mlp"][f"{loop}_same_statistics"]
