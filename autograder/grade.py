@@ -254,7 +254,7 @@ def _write_reports(results: list[SubmissionResult], out: Path) -> int:
         by_assignment.setdefault(result.assignment, []).append(result)
     for assignment, group in sorted(by_assignment.items()):
         reports.write_all(group, out / assignment)
-        print(f"{assignment}\n{reports.score_table(group)}\n")
+        print(f"{assignment}\n{reports.instructor_tables(group)}\n")
     print(reports.isolation_summary(results))
     print(f"Reports: {reports.listing(f'{out}/ASSIGNMENT')}")
     return 0

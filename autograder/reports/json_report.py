@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from autograder.reports.common import GENERATED_BY, grade_ids, sorted_results, write_json_document
+from autograder.reports.item_analysis import analyse
 from autograder.reports.registry import report_format
 from autograder.results import SubmissionResult
 
@@ -21,6 +22,7 @@ def _summary(results: list[SubmissionResult]) -> dict:
         "max_points": max(result.max_points for result in results),
         "written_max_points": max(result.written_points for result in results),
         "item_means": {grade_id: mean(points) for grade_id, points in item_points.items()},
+        "item_analysis": {analysis.grade_id: analysis.to_dict() for analysis in analyse(results)},
         "isolation": sorted({result.isolation["launcher"] for result in results if result.isolation}),
         "graded_without_isolation": sum(bool(result.isolation and result.isolation["opt_out"]) for result in results),
     }
