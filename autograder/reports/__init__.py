@@ -19,10 +19,11 @@ from autograder.reports.feedback import write_feedback
 from autograder.reports.gradebook import instructor_tables, isolation_summary, score_table, write_csv
 from autograder.reports.gradescope import write_gradescope
 from autograder.reports.item_analysis import ItemAnalysis, analyse, analysis_table
-from autograder.reports.json_report import write_json
+from autograder.reports.json_report import Regrade, Report, read_json, write_json
 from autograder.reports.junit import write_junit
 from autograder.reports.registry import FORMATS, ReportFormat, listing, report_format, write_all
 
-__all__ = ["FORMATS", "GENERATED_BY", "SCHEMAS", "ItemAnalysis", "ReportFormat", "analyse", "analysis_table",
-           "instructor_tables", "isolation_summary", "listing", "report_format", "score_table", "write_all",
-           "write_csv", "write_feedback", "write_gradescope", "write_json", "write_junit"]
+__all__ = ["FORMATS", "GENERATED_BY", "SCHEMAS", "ItemAnalysis", "Regrade", "Report", "ReportFormat", "analyse",
+           "analysis_table", "instructor_tables", "isolation_summary", "listing", "read_json", "report_format",
+           "score_table", "write_all", "write_csv", "write_feedback", "write_gradescope", "write_json",
+           "write_junit"]
