@@ -128,6 +128,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' * (count != 1)}"
 
 
+def _messages(when: str, messages: list[str]) -> list[str]:
+    """An item's messages, one a line, under the item they belong to."""
+    first, *more = messages or ["(no message)"]
+    return [f"    {when}: {first}", *(f"    {' ' * len(when)}  {message}" for message in more)]
+
+
 def as_text(found: ReportDiff) -> str:
     """For people: a headline, then each change, the messages under the item they belong to."""
     if not found.differs:
@@ -143,8 +149,7 @@ def as_text(found: ReportDiff) -> str:
             lines.append(f"  {change.student}  {change.item}: {_points(change.old_points, change.old_max)} -> "
                          f"{_points(change.new_points, change.new_max)}  ({change.old_status or 'absent'} -> "
                          f"{change.new_status or 'absent'})")
-            lines += [f"    was: {'; '.join(change.old_messages) or '(no message)'}",
-                      f"    now: {'; '.join(change.new_messages) or '(no message)'}"]
+            lines += [*_messages("was", change.old_messages), *_messages("now", change.new_messages)]
     if found.totals:
         lines.append("Totals:")
         lines += [f"  {change.student}: {_points(change.old_points, change.old_max)} -> "

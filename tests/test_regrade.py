@@ -374,3 +374,12 @@ def test_the_diff_exits_like_diff(tmp_path, capsys):
     (tmp_path / "not-a-report.json").write_text(json.dumps({"generated_by": "someone else"}))
     assert report_diff.main([str(same), str(tmp_path / "not-a-report.json")]) == 2
     assert f"not a report.json written by the {GENERATED_BY}" in capsys.readouterr().err
+
+
+def test_the_text_puts_each_message_on_its_own_line():
+    """Does the text give each old and new message a line of its own under its item, and say where there is none?"""
+    old = [_result("ada", [ItemResult("a", 0.5, 1, PARTIAL, ["first.", "second."])])]
+    new = [_result("ada", [ItemResult("a", 1, 1, PASSED)])]
+    assert report_diff.as_text(report_diff.diff(old, new)).splitlines()[2:6] == [
+        "  ada  a: 0.5 / 1 -> 1 / 1  (partial -> passed)", "    was: first.", "         second.",
+        "    now: (no message)"]
