@@ -31,6 +31,11 @@ class ItemResult:
     label: str = ""  # the question as the notebook numbers it, "3.2 (a)"; "" where it numbers none
     title: str = ""  # the question as the notebook asks it, "Complete build_optimizer"; "" where unknown
 
+    @classmethod
+    def from_dict(cls, fields: dict) -> "ItemResult":
+        """An item of report.json read back (``asdict`` wrote it), its status typed again."""
+        return cls(**{**fields, "status": Status(fields["status"])})
+
 
 @dataclass
 class WrittenItem:
@@ -81,6 +86,5 @@ class SubmissionResult:
         """The inverse of ``to_dict`` (a submission of report.json)."""
         derived = ("points", "max_points", "written_points")
         fields = {key: value for key, value in fields.items() if key not in derived}
-        return cls(**{**fields, "items": [ItemResult(**{**item, "status": Status(item["status"])})
-                                          for item in fields["items"]],
+        return cls(**{**fields, "items": [ItemResult.from_dict(item) for item in fields["items"]],
                       "written": [WrittenItem(**item) for item in fields["written"]]})

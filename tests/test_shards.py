@@ -322,6 +322,15 @@ def test_merging_twice_writes_the_same_bytes(tmp_path):
     assert report_files.files(tmp_path / "first") == report_files.files(tmp_path / "second")
 
 
+def test_the_merge_prints_the_item_analysis_after_the_scores(tmp_path, capsys):
+    """Does the merge print each assignment's item analysis after its score table, as an unsharded run does?"""
+    assert merge.main([*map(str, _shards(tmp_path, 2)), "--out", str(tmp_path / "reports")]) == 0
+    printed = capsys.readouterr().out
+    analysis = printed.index(f"Item analysis ({len(STUDENTS)} submissions):")
+    assert printed.index("autograded") < analysis < printed.index("Isolation")
+    assert f"  l1_penalty: {len(STUDENTS)}× a message" in printed  # every made-up l1_penalty fell short
+
+
 # --- end to end: real grading, sharded and not ----------------------------------------------------------------
 
 EXAMPLES = [str(ROOT / "examples" / "submitted"), "--workers", "2"]  # every assignment of ada, ben and cleo
