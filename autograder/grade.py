@@ -158,11 +158,7 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
     try:
         program = prepare.build_program(prepare.read_submission(submission.path), submission.assignment, release)
     except prepare.InvalidSubmission as invalid:
-        program = prepare.build_program(prepare.nbformat.v4.new_notebook(), submission.assignment, release)
-        result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [str(invalid)], item.label, item.title)
-                        for item in program.items if only is None or item.grade_id in only]
-        result.written = [WrittenItem(w.grade_id, w.points, False, w.label, w.title) for w in program.written]
-        result.notices.append(str(invalid))
+        result = ungraded(submission, release, str(invalid), only=only)
         result.seconds = time.monotonic() - start
         return result
     items = [item for item in program.items if only is None or item.grade_id in only]
@@ -182,6 +178,21 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
     result.grader_notes = outcome.grader_notes
     result.isolation = outcome.isolation.to_dict() if outcome.isolation is not None else None
     result.seconds = round(time.monotonic() - start, 2)
+    return result
+
+
+def ungraded(submission: Submission, release, message: str, grader_notes: list[str] | None = None,
+             only: frozenset[str] | None = None) -> SubmissionResult:
+    """The result of a submission none of whose code ran: every item (of ``only``, in a regrade) an error that
+    says ``message`` (for the student, also a notice), every written answer unanswered, and ``grader_notes`` for
+    the instructor where the grader itself is why."""
+    program = prepare.build_program(prepare.nbformat.v4.new_notebook(), submission.assignment, release)
+    result = SubmissionResult(submission.student, submission.assignment, submission.shown_as)
+    result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [message], item.label, item.title)
+                    for item in program.items if only is None or item.grade_id in only]
+    result.written = [WrittenItem(w.grade_id, w.points, False, w.label, w.title) for w in program.written]
+    result.notices.append(message)
+    result.grader_notes = list(grader_notes or [])
     return result
 
 

@@ -17,6 +17,9 @@ class Status(StrEnum):
 PASSED, PARTIAL, FAILED, NOT_ATTEMPTED, ERROR = (Status.PASSED, Status.PARTIAL, Status.FAILED, Status.NOT_ATTEMPTED,
                                                  Status.ERROR)
 STATUSES = tuple(Status)
+# How an item's message starts when a visible check (an assert of the released test cell) failed: the student's own
+# notebook shows that failure too, so reports may show it at once (Gradescope's results.json does).
+VISIBLE_CHECK_FAILED = "a visible check failed: "
 
 
 @dataclass
