@@ -8,7 +8,7 @@ REPORTS ?= reports
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: example test test-as-user release solutions grade-example nbgrader-example bench effects mutants install clean-course clean help
+.PHONY: example test test-as-user release solutions grade-example nbgrader-example lms-example bench effects mutants install clean-course clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,6 +47,14 @@ nbgrader-example: $(BIN)/.installed clean-course release  ## the same submission
 	@for assignment in $(ASSIGNMENTS); do \
 		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m autograder.nbgrader_grading $$assignment $(EXAMPLES) || exit 1; \
 	done
+
+# Nobody graded the examples' written answers in the formgrader, so their totals hold the autograded points
+# (--allow-ungraded-written), which each row and the record say; a course passes --gradebook gradebook.db instead.
+LMS_EXAMPLE = --reports $(REPORTS) --roster examples/roster.csv --late-policy examples/late-policy.toml \
+	--submitted $(EXAMPLES) --allow-ungraded-written
+lms-example: $(BIN)/.installed  ## after make example: Canvas and Moodle import files of the examples, late penalties applied, in reports/lms/
+	$(BIN)/python -m autograder.export canvas $(LMS_EXAMPLE) --out $(REPORTS)/lms/canvas.csv
+	$(BIN)/python -m autograder.export moodle $(LMS_EXAMPLE) --out $(REPORTS)/lms/moodle.csv
 
 bench: $(BIN)/.installed  ## measure grading and training speed; tables in bench/results/ (about 25 minutes)
 	$(BIN)/python -m bench.training

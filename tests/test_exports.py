@@ -8,6 +8,7 @@ gradebook is a real nbgrader one, made by releasing an assignment as the kit doe
 
 import csv
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from autograder.exports import canvas, moodle
 from autograder.reports.json_report import write_json
 from autograder.results import PASSED, ItemResult, SubmissionResult, WrittenItem
 from tests import json_schemas
+from tests.conftest import ASSIGNMENTS, ROOT
 
 ASSIGNMENT = "regularization"  # any assignment: the export treats each one alike
 ROSTER_HEADER = "student,name,email,canvas_id,sis_user_id,sis_login_id,section,moodle_idnumber,moodle_username"
@@ -458,6 +460,40 @@ def test_without_a_gradebook_only_untouched_answers_are_known(course):
     assert exported.record["written_not_graded"] == [
         {"student": "ada", "assignment": ASSIGNMENT, "grade_ids": ["w1"], "points": 5.0}]
     assert exported.grade("ada")["written_not_graded"] == ["w1"] and exported.grade("ben")["written_not_graded"] == []
+
+
+# The bundled example: `make example`, then `make lms-example`
+
+
+def test_the_bundled_example_has_one_late_submission(tmp_path, capsys):
+    """With the examples' roster, late policy and nbgrader timestamps, is cleo one day late on one assignment,
+    ada within the grace period on one, ben (no timestamps) on time and listed, and dan (no submission) listed?"""
+    course = Course(tmp_path).graded(*(result(student, assignment=assignment, written=[])
+                                       for student in ("ada", "ben", "cleo") for assignment in ASSIGNMENTS))
+    exported = export.main(["canvas", "--reports", str(course.reports), "--roster", str(ROOT / "examples/roster.csv"),
+                            "--late-policy", str(ROOT / "examples/late-policy.toml"),
+                            "--submitted", str(ROOT / "examples/submitted"), "--out", str(tmp_path / "canvas.csv")])
+    printed = capsys.readouterr().out
+    assert exported == 0
+    record = json.loads((tmp_path / "canvas.csv.json").read_text())
+    late = [(g["student"], g["assignment"], g["days_late"], g["penalty"]) for g in record["grades"] if g["days_late"]]
+    assert late == [("cleo", ASSIGNMENT, 1, 0.5)]  # 10 % of the 5 points possible here
+    assert [g["assignment"] for g in record["grades"] if g["student"] == "ada" and "within the grace period"
+            in " ".join(g["notes"])] != []
+    assert {m["student"] for m in record["missing_timestamps"]} == {"ben"}
+    assert {m["student"] for m in record["no_submission"]} == {"dan"}
+    assert "Late: cleo/" in printed
+
+
+def test_make_lms_example_exports_for_both_lms():
+    """Does `make lms-example` export the graded examples for Canvas and for Moodle with the examples' roster,
+    late policy and timestamps?"""
+    dry_run = subprocess.run(["make", "--dry-run", "lms-example"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout
+    for lms in ("canvas", "moodle"):
+        [line] = [line for line in dry_run.splitlines() if f"autograder.export {lms} " in line]
+        assert "--roster examples/roster.csv" in line and "--late-policy examples/late-policy.toml" in line
+        assert "--submitted examples/submitted" in line and f"--out reports/lms/{lms}.csv" in line
 
 
 def test_the_lms_modules_name_the_documented_identity_columns():
