@@ -26,11 +26,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import course, gradescope_bundle, gradescope_run, launchers, worker
+from autograder import course, gradescope_bundle, gradescope_run, worker
 from autograder.reports.gradescope import AFTER_PUBLISHED, INSTRUCTOR_ENTRY, INSTRUCTORS_ONLY, VISIBLE
 from autograder.results import VISIBLE_CHECK_FAILED
 from tests import json_schemas
-from tests.conftest import ASSIGNMENTS, ROOT, missing_tool
+from tests.conftest import ASSIGNMENTS, ROOT, require_sandbox
 from tests.submissions import make_submission
 from tests.test_hostile_submissions import code_lines
 
@@ -234,10 +234,7 @@ def run_autograder(root: Path, files: dict[str, bytes], *, without_sandbox: bool
 @pytest.fixture(scope="module")
 def installed(bundles, tmp_path_factory) -> dict:
     """regularization's bundle, set up by its setup.sh in a folder laid out like Gradescope's."""
-    try:
-        launchers.choose()
-    except launchers.IsolationUnavailable as refusal:
-        missing_tool(f"grading needs a sandbox here: {refusal}")
+    require_sandbox("grading needs a sandbox here")
     root = tmp_path_factory.mktemp("gradescope") / "autograder"
     return {"root": root, "asked": install(bundles[ASSIGNMENT], root)}
 

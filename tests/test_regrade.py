@@ -15,7 +15,7 @@ from autograder import grade, launchers, regrade, report_diff, report_files, rep
 from autograder.reports.common import GENERATED_BY
 from autograder.results import FAILED, NOT_ATTEMPTED, PARTIAL, PASSED, ItemResult, SubmissionResult
 from tests import json_schemas
-from tests.conftest import ROOT, missing_tool
+from tests.conftest import ROOT, require_sandbox
 
 ASSIGNMENT = "regularization"  # the quickest to grade of the bundled examples
 EXAMPLES = [str(ROOT / "examples" / "submitted"), "--workers", "2"]
@@ -29,10 +29,7 @@ def _grade(out, *options) -> int:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """The bundled examples of one assignment (ada, ben, cleo), graded once for real: the reports to regrade."""
-    try:
-        launchers.choose("auto")
-    except launchers.IsolationUnavailable as refusal:
-        missing_tool(f"grading the examples needs the sandbox: {refusal}")
+    require_sandbox("grading the examples needs the sandbox")
     out = tmp_path_factory.mktemp("graded")
     assert _grade(out) == 0
     return out

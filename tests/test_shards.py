@@ -17,7 +17,7 @@ from autograder.results import ERROR, PASSED, ItemResult, SubmissionResult, Writ
 from autograder.shard_files import ShardRecord
 from autograder.shards import Shard, ShardError
 from tests import json_schemas
-from tests.conftest import ASSIGNMENTS, ROOT, missing_tool
+from tests.conftest import ASSIGNMENTS, ROOT, require_sandbox
 
 
 def _touch(path):
@@ -339,10 +339,7 @@ EXAMPLES = [str(ROOT / "examples" / "submitted"), "--workers", "2"]  # every ass
 @pytest.fixture(scope="module")
 def graded_examples(tmp_path_factory):
     """The bundled examples (three students, every assignment) graded unsharded and as 2 shards, merged."""
-    try:
-        launchers.choose("auto")
-    except launchers.IsolationUnavailable as refusal:
-        missing_tool(f"grading the examples needs the sandbox: {refusal}")
+    require_sandbox("grading the examples needs the sandbox")
     folder = tmp_path_factory.mktemp("graded")
     assert grade.main([*EXAMPLES, "--out", str(folder / "unsharded")]) == 0
     for number in (1, 2):
@@ -545,10 +542,7 @@ def test_no_calibration_without_a_shard_is_refused(capsys):
 def test_the_reference_solution_calibrates_this_node():
     """Does the regularization solution, graded for real with the default launcher and limits, earn full marks
     within a share of the wall limit?"""
-    try:
-        launcher = launchers.choose("auto")
-    except launchers.IsolationUnavailable as refusal:
-        missing_tool(f"calibrating needs the sandbox: {refusal}")
+    launcher = require_sandbox("calibrating needs the sandbox")
     measured = calibration.calibrate(["regularization"], Limits(), grade.solution_grader(Limits(), [], launcher))
     assert measured.passed, measured.failure_message()
     assert 0 < measured.assignments[0].share_of_wall_limit < 1
