@@ -7,8 +7,11 @@ EXAMPLES ?= examples/submitted
 REPORTS ?= reports
 WORKERS ?= 2
 PYTEST_ARGS ?=
+DIST ?= dist
+# What submissions run inside on Gradescope: auto (a sandbox, or none graded), or none, the recorded opt-out
+GRADESCOPE_ISOLATION ?= auto
 
-.PHONY: example test test-as-user release solutions grade-example nbgrader-example bench bench-shards bench-speed effects mutants install clean-course clean help
+.PHONY: example test test-as-user release solutions grade-example nbgrader-example lms-example gradescope bench bench-shards bench-speed effects mutants install clean-course clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,6 +51,17 @@ nbgrader-example: $(BIN)/.installed clean-course release  ## the same submission
 		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m autograder.nbgrader_grading $$assignment $(EXAMPLES) || exit 1; \
 	done
 
+gradescope: $(BIN)/.installed  ## one Gradescope autograder zip per assignment in dist/gradescope/ (GRADESCOPE_ISOLATION=none: no sandbox, recorded)
+	$(BIN)/python -m autograder.gradescope_bundle $(ASSIGNMENTS) --out $(DIST)/gradescope --isolation $(GRADESCOPE_ISOLATION)
+
+# Nobody graded the examples' written answers in the formgrader, so their totals hold the autograded points
+# (--allow-ungraded-written), which each row and the record say; a course passes --gradebook gradebook.db instead.
+LMS_EXAMPLE = --reports $(REPORTS) --roster examples/roster.csv --late-policy examples/late-policy.toml \
+	--submitted $(EXAMPLES) --allow-ungraded-written
+lms-example: $(BIN)/.installed  ## after make example: Canvas and Moodle import files of the examples, late penalties applied, in reports/lms/
+	$(BIN)/python -m autograder.export canvas $(LMS_EXAMPLE) --out $(REPORTS)/lms/canvas.csv
+	$(BIN)/python -m autograder.export moodle $(LMS_EXAMPLE) --out $(REPORTS)/lms/moodle.csv
+
 bench: $(BIN)/.installed  ## measure grading and training speed; tables in bench/results/ (about 25 minutes)
 	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.grading
@@ -76,4 +90,4 @@ clean-course:  ## forget collected submissions, grades and feedback (the course 
 	@[ ! -f gradebook.db ] || $(BIN)/python -c "from nbgrader.api import Gradebook; gb = Gradebook('sqlite:///gradebook.db'); [gb.remove_student(s.id) for s in gb.students]; gb.close()"
 
 clean: clean-course  ## remove the virtual environment, reports and all course state
-	rm -rf $(VENV) gradebook.db $(REPORTS)
+	rm -rf $(VENV) gradebook.db $(REPORTS) $(DIST)

@@ -1,7 +1,7 @@
 """Grade notebooks with the hidden checks, in parallel sandboxed workers, and write the reports.
 
     python -m autograder.grade PATH [PATH ...] [--assignment ID] [--workers N] [--out DIR] [--shard K/N|auto]
-                               [--no-calibration]
+                               [--no-calibration] [--only ITEM ...] [--student ID ...]
 
 PATH is a notebook, a folder of notebooks, or an nbgrader ``submitted/`` tree
 (``STUDENT/ASSIGNMENT/*.ipynb``), which may hold several assignments. Reports go to
@@ -16,6 +16,9 @@ reads K and N from the engine that runs the job) and writes their results, not r
 sharding is never implied, only warned about. Before a shard grades anyone it grades each planned assignment's
 reference solution on its node (``autograder.calibration``) and stops, exit 1, unless each earns full marks;
 ``--no-calibration`` skips that, on record.
+
+With ``--only ITEM`` or ``--student ID`` (each may be repeated) it grades only those items and/or students and
+merges them into the reports already in DIR (``autograder.regrade``, which says what is kept and what refused).
 """
 
 import argparse
@@ -112,8 +115,9 @@ OnResult = Callable[[int, int, SubmissionResult], None]
 
 def grade_submissions(submissions: list[Submission], workers: int = 2, limits: sandbox.Limits | None = None,
                       hide: list[Path] | None = None, launcher: launchers.Launcher | None = None,
-                      on_result: OnResult | None = None) -> list[SubmissionResult]:
-    """Grade ``submissions``; one result each, in their order. ``on_result`` is called for one at a time."""
+                      on_result: OnResult | None = None, only: frozenset[str] | None = None) -> list[SubmissionResult]:
+    """Grade ``submissions``; one result each, in their order. ``on_result`` is called for one at a time.
+    ``only``: grade these items alone (``grade_notebook``)."""
     launcher = launcher or launchers.choose()
     releases = {name: prepare.template(name) for name in {s.assignment for s in submissions}}
     limits = limits or sandbox.Limits()
@@ -127,7 +131,7 @@ def grade_submissions(submissions: list[Submission], workers: int = 2, limits: s
         nonlocal done
         slot = slots.get()
         try:
-            result = grade_notebook(submission, releases[submission.assignment], slot, limits, hide, launcher)
+            result = grade_notebook(submission, releases[submission.assignment], slot, limits, hide, launcher, only)
         finally:
             slots.put(slot)
         with ended:
@@ -141,26 +145,28 @@ def grade_submissions(submissions: list[Submission], workers: int = 2, limits: s
 
 
 def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandbox.Limits | None = None,
-                   hide: list[Path] | None = None, launcher: launchers.Launcher | None = None) -> SubmissionResult:
-    """Grade one submission against its assignment's release notebook, in worker slot ``slot``."""
+                   hide: list[Path] | None = None, launcher: launchers.Launcher | None = None,
+                   only: frozenset[str] | None = None) -> SubmissionResult:
+    """Grade one submission against its assignment's release notebook, in worker slot ``slot``.
+
+    With ``only`` (grade ids) the result holds those items alone: every cell still runs, since an item's checks
+    need the namespace the notebook builds, but only their checks do (a regrade, ``autograder.regrade``).
+    """
     launcher = launcher or launchers.choose()
     start = time.monotonic()
     result = SubmissionResult(submission.student, submission.assignment, submission.shown_as)
     try:
         program = prepare.build_program(prepare.read_submission(submission.path), submission.assignment, release)
     except prepare.InvalidSubmission as invalid:
-        program = prepare.build_program(prepare.nbformat.v4.new_notebook(), submission.assignment, release)
-        result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [str(invalid)], item.label, item.title)
-                        for item in program.items]
-        result.written = [WrittenItem(w.grade_id, w.points, False, w.label, w.title) for w in program.written]
-        result.notices.append(str(invalid))
+        result = ungraded(submission, release, str(invalid), only=only)
         result.seconds = time.monotonic() - start
         return result
+    items = [item for item in program.items if only is None or item.grade_id in only]
     job = Job(submission.assignment, [CellJob(c.source, c.kind, c.name) for c in program.cells],
-              [item.grade_id for item in program.items if item.attempted],
-              {item.grade_id: item.visible_checks for item in program.items})
+              [item.grade_id for item in items if item.attempted],
+              {item.grade_id: item.visible_checks for item in items})
     outcome = sandbox.run(job, submission.path, slot, limits or sandbox.Limits(), hide or [], launcher)
-    result.items = [_item_result(item, outcome) for item in program.items]
+    result.items = [_item_result(item, outcome) for item in items]
     result.written = [WrittenItem(w.grade_id, w.points, w.answered, w.label, w.title) for w in program.written]
     result.notices = program.notices + [
         f"Running {program.in_words(program.cells[index])} stopped the grading ({why}), so it was skipped."
@@ -172,6 +178,21 @@ def grade_notebook(submission: Submission, release, slot: int = 0, limits: sandb
     result.grader_notes = outcome.grader_notes
     result.isolation = outcome.isolation.to_dict() if outcome.isolation is not None else None
     result.seconds = round(time.monotonic() - start, 2)
+    return result
+
+
+def ungraded(submission: Submission, release, message: str, grader_notes: list[str] | None = None,
+             only: frozenset[str] | None = None) -> SubmissionResult:
+    """The result of a submission none of whose code ran: every item (of ``only``, in a regrade) an error that
+    says ``message`` (for the student, also a notice), every written answer unanswered, and ``grader_notes`` for
+    the instructor where the grader itself is why."""
+    program = prepare.build_program(prepare.nbformat.v4.new_notebook(), submission.assignment, release)
+    result = SubmissionResult(submission.student, submission.assignment, submission.shown_as)
+    result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [message], item.label, item.title)
+                    for item in program.items if only is None or item.grade_id in only]
+    result.written = [WrittenItem(w.grade_id, w.points, False, w.label, w.title) for w in program.written]
+    result.notices.append(message)
+    result.grader_notes = list(grader_notes or [])
     return result
 
 
@@ -215,9 +236,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-calibration", action="store_true",
                         help="with --shard: grade without first grading the reference solutions on this node; "
                              "recorded in shard.json and printed by the merge")
+    parser.add_argument("--only", action="append", metavar="ITEM",
+                        help="regrade: grade only this autograded item (repeat for more) and merge it into the "
+                             "report already in --out; the other items keep their points and messages")
+    parser.add_argument("--student", action="append", metavar="ID",
+                        help="regrade: grade only this student (repeat for more) and merge into the report already "
+                             "in --out; the other students are kept as they are")
     args = parser.parse_args(argv)
     if args.no_calibration and args.shard is None:
         parser.error("--no-calibration goes with --shard (only a shard calibrates its node)")
+    regrading = args.only is not None or args.student is not None
+    if regrading and args.shard is not None:
+        parser.error("--only and --student merge into the reports in --out; a shard writes no reports (regrade "
+                     "after the merge, into its --out)")
     try:
         shard = None if args.shard is None else (
             shards.from_environment(os.environ) if args.shard == "auto" else shards.parse(args.shard))
@@ -236,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     hide = [Path(p).resolve() for p in args.paths] + [args.out.resolve()]
+    if regrading:
+        from autograder import regrade  # it grades with this module's functions
+
+        return regrade.regrade(submissions, regrade.Selection.of(args.only, args.student), args.out, args.workers,
+                               chosen_limits, hide, launcher)
     if shard is not None:
         return _grade_shard(shard, submissions, args.out, args.workers, chosen_limits, hide, launcher,
                             calibrate=not args.no_calibration)
@@ -254,7 +290,7 @@ def _write_reports(results: list[SubmissionResult], out: Path) -> int:
         by_assignment.setdefault(result.assignment, []).append(result)
     for assignment, group in sorted(by_assignment.items()):
         reports.write_all(group, out / assignment)
-        print(f"{assignment}\n{reports.score_table(group)}\n")
+        print(f"{assignment}\n{reports.instructor_tables(group)}\n")
     print(reports.isolation_summary(results))
     print(f"Reports: {reports.listing(f'{out}/ASSIGNMENT')}")
     return 0

@@ -145,8 +145,14 @@ def _process_cap(slot: int, limits: Limits, user_namespace: bool,
     if os.geteuid() != 0:
         # RLIMIT_NPROC counts every task (thread) of the user, and a user namespace keeps counting its tasks
         # against the limit its creator had: leave room for the user's others and the other worker slots.
-        # Inside its own namespace the worker then lowers the limit to the cap itself.
-        room = len(_tasks_of(os.getuid())) + limits.max_processes * (4 if user_namespace else 1)
+        # Inside its own namespace the worker then lowers the limit to the cap itself. The count is a snapshot:
+        # a fork bomb killed just before (its pid namespace still being torn down, its tasks leaving /proc before
+        # the kernel stops counting them) and the other slots' workers starting their threads meanwhile can
+        # push the user past it, and a restart then fails to start at all (seen once, as an ordinary user under
+        # load). The outer limit only has to keep the user's other work alive; the cap is the inner one, so
+        # leave room for one more sandbox's worth too.
+        room = len(_tasks_of(os.getuid())) + limits.max_processes * (4 if user_namespace else 1) \
+            + limits.max_processes
         return room, None, None, f"processes {limits.max_processes} (RLIMIT_NPROC)"
     if may_drop_uid and readable_by_others():
         uid = FIRST_SANDBOX_UID + slot

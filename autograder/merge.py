@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     results = merged_results(outputs)
     for assignment, group in sorted(results.items()):
         reports.write_all(group, args.out / assignment)
-        print(f"{assignment}\n{reports.score_table(group)}\n")
+        print(f"{assignment}\n{reports.instructor_tables(group)}\n")
     write_record(args.out / report_files.MERGE_RECORD, outputs, found, args.allow_incomplete)
     print(reports.isolation_summary([result for group in results.values() for result in group]))
     if found.missing:

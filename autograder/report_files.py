@@ -10,6 +10,7 @@ TIMINGS = [
     (re.compile(rb'"seconds": [0-9.]+'), b'"seconds": T'),  # report.json
     (re.compile(rb'"execution_time": [0-9.]+'), b'"execution_time": T'),  # gradescope/STUDENT/results.json
     (re.compile(rb' time="[0-9.]+"'), b' time="T"'),  # junit.xml
+    (re.compile(rb'"at": "[0-9T:Z-]+"'), b'"at": "T"'),  # report.json's regrades: when each one ran
 ]
 MERGE_RECORD = "merge.json"  # the merge's own record of its shards: no unsharded run writes one
 

@@ -17,6 +17,9 @@ class Status(StrEnum):
 PASSED, PARTIAL, FAILED, NOT_ATTEMPTED, ERROR = (Status.PASSED, Status.PARTIAL, Status.FAILED, Status.NOT_ATTEMPTED,
                                                  Status.ERROR)
 STATUSES = tuple(Status)
+# How an item's message starts when a visible check (an assert of the released test cell) failed: the student's own
+# notebook shows that failure too, so reports may show it at once (Gradescope's results.json does).
+VISIBLE_CHECK_FAILED = "a visible check failed: "
 
 
 @dataclass
@@ -30,6 +33,11 @@ class ItemResult:
     messages: list[str] = field(default_factory=list)  # for the student: what failed, never the check's code
     label: str = ""  # the question as the notebook numbers it, "3.2 (a)"; "" where it numbers none
     title: str = ""  # the question as the notebook asks it, "Complete build_optimizer"; "" where unknown
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> "ItemResult":
+        """An item of report.json read back (``asdict`` wrote it), its status typed again."""
+        return cls(**{**fields, "status": Status(fields["status"])})
 
 
 @dataclass
@@ -81,6 +89,5 @@ class SubmissionResult:
         """The inverse of ``to_dict`` (a submission of report.json)."""
         derived = ("points", "max_points", "written_points")
         fields = {key: value for key, value in fields.items() if key not in derived}
-        return cls(**{**fields, "items": [ItemResult(**{**item, "status": Status(item["status"])})
-                                          for item in fields["items"]],
+        return cls(**{**fields, "items": [ItemResult.from_dict(item) for item in fields["items"]],
                       "written": [WrittenItem(**item) for item in fields["written"]]})

@@ -34,6 +34,7 @@ from autograder.protocol import (
     Tampered,
     signed_line,
 )
+from autograder.results import VISIBLE_CHECK_FAILED
 
 TRUSTED_IMPORTS = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "matplotlib.pyplot",
                    "matplotlib_inline.backend_inline", "reglab", "autograder.checks", "autograder.integrity",
@@ -222,7 +223,7 @@ def _grade_items(job: Job, emit, shell, checks: check_runner.Session, before: di
         with check_plugin.names_replaced(shell.user_ns, replaced):
             visible_error = _run_cell(shell, job.visible_checks[item], job.item_seconds)
         if visible_error is not None:  # as in nbgrader: a failing visible check costs the item's points
-            emit(ItemDone(item, 0.0, [f"a visible check failed: {visible_error}"]))
+            emit(ItemDone(item, 0.0, [VISIBLE_CHECK_FAILED + visible_error]))
             continue
         _storms[0] = 0
         try:

@@ -132,6 +132,17 @@ def missing_tool(message: str) -> None:
     pytest.skip(message)
 
 
+def require_sandbox(why: str = "grading needs the sandbox"):
+    """The strongest launcher this machine offers, for tests that grade for real; where none works, skip saying
+    how to get one (fail under CI, ``missing_tool``)."""
+    from autograder import launchers
+
+    try:
+        return launchers.choose("auto")
+    except launchers.IsolationUnavailable as refusal:
+        missing_tool(f"{why}: {refusal}")
+
+
 @pytest.fixture(scope="session")
 def student_python() -> Path:
     """A student's python: a fresh venv built from a release's requirements.txt, cached outside the checkout

@@ -6,9 +6,8 @@ import sys
 
 import pytest
 
-from autograder import launchers
 from bench import grading, shards
-from tests.conftest import missing_tool
+from tests.conftest import require_sandbox
 
 
 def test_grading_benchmark_runs_on_a_tiny_size(tmp_path):
@@ -25,10 +24,7 @@ def test_grading_benchmark_runs_on_a_tiny_size(tmp_path):
 def test_shards_benchmark_runs_on_a_tiny_size(tmp_path):
     """Does bench.shards grade a generated batch unsharded and as 1 and 2 shards, merge each, find the merges equal
     to the unsharded run, and write the throughput ratios?"""
-    try:
-        launchers.choose("auto")
-    except launchers.IsolationUnavailable as refusal:
-        missing_tool(f"grading the batch needs the sandbox: {refusal}")
+    require_sandbox("grading the batch needs the sandbox")
     assert shards.main(["--submissions", "4", "--counts", "1,2", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "shards.json").read_text())
     assert results["merged_equals_unsharded"] is True

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder import launchers, report_files, shard_files, shards
+from autograder import report_files, shard_files, shards
 from tests import slurm_cluster
-from tests.conftest import ROOT, missing_tool
+from tests.conftest import ROOT, missing_tool, require_sandbox
 
 RECIPES = ROOT / "recipes"
 ASSIGNMENT = "regularization"  # one assignment of the bundled examples keeps each recipe's run under a minute
@@ -143,13 +143,6 @@ RECIPE_READERS = {"github-actions": github_actions, "gitlab": gitlab, "slurm": s
 
 # --- a course folder laid out as the recipes expect --------------------------------------------------------------
 
-def _need_sandbox() -> None:
-    try:
-        launchers.choose("auto")
-    except launchers.IsolationUnavailable as refusal:
-        missing_tool(f"grading needs the sandbox: {refusal}")
-
-
 def course_folder(folder: Path) -> Path:
     """A course folder as the recipes see it: .venv/bin/python (this test's Python), submitted/ (one assignment of the
     bundled examples). The kit itself is reached through PYTHONPATH, as make install's path file does."""
@@ -175,7 +168,7 @@ def _run(step: Step, course: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def unsharded(tmp_path_factory) -> dict[str, bytes]:
     """The reports of the recipes' course graded in one run, without shards."""
-    _need_sandbox()
+    require_sandbox()
     course = course_folder(tmp_path_factory.mktemp("unsharded") / "course")
     graded = _run(Step(".venv/bin/python -m autograder.grade submitted --workers 2 --out reports", {}), course)
     assert graded.returncode == 0, graded.stderr

@@ -11,6 +11,7 @@ import pytest
 import xmlschema
 
 from autograder import reports
+from autograder.reports.common import score
 from autograder.results import (
     ERROR,
     FAILED,
@@ -145,15 +146,69 @@ def test_gradescope_results_validate_and_add_up(make, tmp_path):
     result = make()
     document = gradescope_document(result, tmp_path)
     validate_json(document, "gradescope-results.schema.json")
+    scored = [test for test in document["tests"] if "score" in test]
     # SubmissionResult.points rounds to 4 decimals; the tests keep each item's exact points.
-    assert document["score"] == pytest.approx(sum(test["score"] for test in document["tests"]), abs=1e-4)
+    assert document["score"] == pytest.approx(sum(test["score"] for test in scored), abs=1e-4)
     assert document["score"] == result.points
-    assert [test["name"] for test in document["tests"]] == ITEMS
-    assert [test["max_score"] for test in document["tests"]] == [3, 2]
-    for test, item in zip(document["tests"], result.items, strict=True):
+    assert [test["name"] for test in scored] == ITEMS
+    assert [test["max_score"] for test in scored] == [3, 2]
+    for test, item in zip(scored, result.items, strict=True):
         assert test["status"] == ("passed" if item.status == PASSED else "failed")
         assert test["output"] == "\n".join(item.messages)
     assert document["visibility"] == "visible" and document["stdout_visibility"] == "hidden"
+
+
+def _entries(document, visibility):
+    return [test for test in document["tests"] if test["visibility"] == visibility]
+
+
+@pytest.mark.parametrize("make", [full_marks, not_attempted, partial_with_error, hostile_messages])
+def test_gradescope_shows_points_and_hidden_findings_after_publication_only(make, tmp_path):
+    """Before grades are published, does a student see each item's visible checks and nothing of the hidden ones:
+    no points (so no total either), no hidden check's message; and after, every item's points and messages?"""
+    result = make()
+    document = gradescope_document(result, tmp_path)
+    visible, published = _entries(document, "visible"), _entries(document, "after_published")
+    assert [test["name"] for test in visible] == [f"{item}: visible checks" for item in ITEMS]
+    assert all("score" not in test and "max_score" not in test for test in visible)
+    assert [test["name"] for test in published] == ITEMS
+    assert [test["output"] for test in published] == ["\n".join(item.messages) for item in result.items]
+    hidden_findings = [message for item in result.items if item.status in (PASSED, PARTIAL, FAILED)
+                       for message in item.messages]
+    shown_now = document["output"] + " ".join(test["output"] for test in visible)
+    assert not [message for message in hidden_findings if message in shown_now]
+    assert score(result.points, result.max_points) not in document["output"]  # "5 / 5": the total waits too
+
+
+def test_gradescope_shows_visible_check_failures_and_unwritten_answers_at_once(tmp_path):
+    """Is a failed visible check (which the student's notebook shows anyway), an answer not written and an item
+    that could not be graded shown before publication, each failing its visible-checks entry?"""
+    visible_failure = "a visible check failed: AssertionError: build_optimizer must return an optimizer"
+    result = submission("erin", [ItemResult("q1_weight_decay", 0, 3, FAILED, [visible_failure]),
+                                 ItemResult("q2_dropout", 0, 2, ERROR, ["grading stopped: the cell took too long"])])
+    visible = _entries(gradescope_document(result, tmp_path), "visible")
+    assert [(test["status"], test["output"]) for test in visible] == [
+        ("failed", visible_failure), ("failed", "grading stopped: the cell took too long")]
+    visible = _entries(gradescope_document(not_attempted(), tmp_path), "visible")
+    assert [test["status"] for test in visible] == ["failed", "failed"]
+    assert all("stub" in test["output"] for test in visible)
+    visible = _entries(gradescope_document(hostile_messages(), tmp_path), "visible")
+    assert [test["status"] for test in visible] == ["passed", "passed"]  # the hidden checks failed, not these
+
+
+def test_gradescope_tells_instructors_alone_how_it_was_graded(tmp_path):
+    """Does one entry that students never see give the isolation and, where the grader failed, its notes?"""
+    result = partial_with_error()
+    result.isolation = {"launcher": "bubblewrap 0.8.0", "namespaces": ["user"], "filesystem": "read-only",
+                        "limits": ["memory 2 GiB"], "opt_out": False, "applied": []}
+    result.grader_notes = ["The grader could not start (bwrap: No permissions to create new namespace)."]
+    document = gradescope_document(result, tmp_path)
+    [instructors] = _entries(document, "hidden")
+    assert document["tests"][-1] is not None and document["tests"][-1]["name"] == instructors["name"]
+    assert "bubblewrap 0.8.0" in instructors["output"] and "No permissions" in instructors["output"]
+    assert instructors["status"] == "failed"
+    shown = json.dumps([test for test in document["tests"] if test["visibility"] != "hidden"]) + document["output"]
+    assert "bwrap" not in shown and "bubblewrap" not in shown
 
 
 def test_gradescope_output_says_written_answers_are_graded_by_hand(tmp_path):
@@ -352,7 +407,7 @@ def good_report(tmp_path):
     ("gradescope-results.schema.json", lambda document: document["tests"][0].update(status="ok")),
     ("gradescope-results.schema.json", lambda document: document["tests"][0].update(max_points=3)),
     ("gradescope-results.schema.json", lambda document: document.update(visibility="always")),
-    ("gradescope-results.schema.json", lambda document: [document.pop("score"), document["tests"][0].pop("score")]),
+    ("gradescope-results.schema.json", lambda document: [document.pop("score"), document["tests"][1].pop("score")]),
 ])
 def test_json_schemas_reject_a_wrong_document(name, spoil, tmp_path):
     """Does each JSON schema reject a document with a missing, misspelt or mistyped field?"""

@@ -17,7 +17,7 @@ from autograder.results import ERROR, PASSED, ItemResult, SubmissionResult, Writ
 from autograder.shard_files import ShardRecord
 from autograder.shards import Shard, ShardError
 from tests import json_schemas
-from tests.conftest import ASSIGNMENTS, ROOT, missing_tool
+from tests.conftest import ASSIGNMENTS, ROOT, require_sandbox
 
 
 def _touch(path):
@@ -322,6 +322,15 @@ def test_merging_twice_writes_the_same_bytes(tmp_path):
     assert report_files.files(tmp_path / "first") == report_files.files(tmp_path / "second")
 
 
+def test_the_merge_prints_the_item_analysis_after_the_scores(tmp_path, capsys):
+    """Does the merge print each assignment's item analysis after its score table, as an unsharded run does?"""
+    assert merge.main([*map(str, _shards(tmp_path, 2)), "--out", str(tmp_path / "reports")]) == 0
+    printed = capsys.readouterr().out
+    analysis = printed.index(f"Item analysis ({len(STUDENTS)} submissions):")
+    assert printed.index("autograded") < analysis < printed.index("Isolation")
+    assert f"  l1_penalty: {len(STUDENTS)}× a message" in printed  # every made-up l1_penalty fell short
+
+
 # --- end to end: real grading, sharded and not ----------------------------------------------------------------
 
 EXAMPLES = [str(ROOT / "examples" / "submitted"), "--workers", "2"]  # every assignment of ada, ben and cleo
@@ -330,10 +339,7 @@ EXAMPLES = [str(ROOT / "examples" / "submitted"), "--workers", "2"]  # every ass
 @pytest.fixture(scope="module")
 def graded_examples(tmp_path_factory):
     """The bundled examples (three students, every assignment) graded unsharded and as 2 shards, merged."""
-    try:
-        launchers.choose("auto")
-    except launchers.IsolationUnavailable as refusal:
-        missing_tool(f"grading the examples needs the sandbox: {refusal}")
+    require_sandbox("grading the examples needs the sandbox")
     folder = tmp_path_factory.mktemp("graded")
     assert grade.main([*EXAMPLES, "--out", str(folder / "unsharded")]) == 0
     for number in (1, 2):
@@ -536,10 +542,7 @@ def test_no_calibration_without_a_shard_is_refused(capsys):
 def test_the_reference_solution_calibrates_this_node():
     """Does the regularization solution, graded for real with the default launcher and limits, earn full marks
     within a share of the wall limit?"""
-    try:
-        launcher = launchers.choose("auto")
-    except launchers.IsolationUnavailable as refusal:
-        missing_tool(f"calibrating needs the sandbox: {refusal}")
+    launcher = require_sandbox("calibrating needs the sandbox")
     measured = calibration.calibrate(["regularization"], Limits(), grade.solution_grader(Limits(), [], launcher))
     assert measured.passed, measured.failure_message()
     assert 0 < measured.assignments[0].share_of_wall_limit < 1

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from autograder.reports.common import grade_ids, isolation_line, new_file, number, score, sorted_results
+from autograder.reports.item_analysis import analysis_table
 from autograder.reports.registry import report_format
 from autograder.results import SubmissionResult
 
@@ -61,3 +62,9 @@ def score_table(results: list[SubmissionResult]) -> str:
     table["autograded"] = [score(result.points, result.max_points) for result in results]
     table["written (by hand)"] = [number(result.written_points) for result in results]
     return table.to_string(index=False)
+
+
+def instructor_tables(results: list[SubmissionResult]) -> str:
+    """What the instructor's console shows of one assignment after grading, merging or regrading: the score
+    table, then the item analysis. One place, so that the three commands print the same."""
+    return f"{score_table(results)}\n\n{analysis_table(results)}"
