@@ -50,7 +50,7 @@ from torchvision import transforms
 
 import reglab
 from autograder import course
-from bench import cpu_use, flop_count, seed_cnn, training
+from bench import cpu_use, flop_count, op_profile, seed_cnn, training
 from bench import results as results_file
 from reglab.data import SyntheticCIFAR10, write_synthetic_cifar10, write_synthetic_mnist
 
@@ -222,6 +222,8 @@ def cifar_comparison(size: dict, runs: int, kit: dict) -> dict:
     timed = compare(lambda: seed_cifar(sets), lambda: kit_cifar(sets, kit), runs)
     histories = timed.pop("histories")
     timed["timed_runs_largest_difference"] = round(largest_difference(histories["seed"], histories["kit"], 4), 4)
+    timed["profile"] = {"seed": op_profile.top_operators(lambda: seed_cifar(sets)),
+                        "kit": op_profile.top_operators(lambda: kit_cifar(sets, kit))}
     # The exact check: without augmentation the seed's workers draw nothing, so both loops see the same batches
     _, normalized = kit["build_transforms"](False, True, CIFAR_MEAN, CIFAR_STD)
     check_sets = cifar_sets(size["check_train"], size["check_test"], normalized, normalized)

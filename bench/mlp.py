@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from bench import cpu_use, seed_fit, training
+from bench import cpu_use, op_profile, seed_fit, training
 from bench import results as results_file
 from reglab._loop import cpu_threads, epoch_order, layer_statistics, use_fused_kernel
 
@@ -191,6 +191,8 @@ def measure(n_train: int = 48_000, n_validation: int = 12_000, runs: int = 5) ->
         "together_same_statistics": training.same_statistics(histories["seed"], histories["together"]),
         "func_same_statistics": training.same_statistics(histories["seed"], histories["func"]),
         "others_busy_cores": round(statistics.median(busy), 2) if busy else None,
+        "profile": {loop: op_profile.top_operators(lambda loop=loop: sweep(loop, train, validation))
+                    for loop in ("seed", "together")},
     }
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from bench import cnn, mlp, notebooks
+from bench import cnn, mlp, notebooks, op_profile
 from bench import results as results_file
 
 PARTS = ("cnn", "mlp", "notebooks")
@@ -100,6 +100,7 @@ def markdown(speed: dict) -> str:
                          f"{found['ratios']} | {found.get('flop_bound_s')} | "
                          f"{found['check']['largest_difference']:.2g} |")
         lines += ["", f"Ideas measured: {json.dumps(parts['cnn']['ideas'])}"]
+        lines += _profiles("seed 002's CNN, one epoch", parts["cnn"]["cnn"])
     if "mlp" in parts:
         found = parts["mlp"]
         rows = [("seed's fit", "seed", None), ("fit_together", "together", "together"),
@@ -112,7 +113,16 @@ def markdown(speed: dict) -> str:
             difference = (f"{found[f'{compared}_same_statistics']['max_relative_difference']:.2g}" if compared
                           else "")
             lines.append(f"| {label} | {found[f'{loop}_run_epoch_s']} | {ratio} | {difference} |")
+        lines += _profiles("the weight-decay sweep, one epoch", found)
     return "\n".join(lines) + "\n"
+
+
+def _profiles(what: str, found: dict) -> list[str]:
+    """Where each loop's time went (``bench.op_profile``), when the part was measured with profiles."""
+    if "profile" not in found:
+        return []
+    return ["", f"Where the time goes ({what}):", "",
+            *(op_profile.markdown(loop, profile) for loop, profile in found["profile"].items())]
 
 
 def _times(value) -> str:

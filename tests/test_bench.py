@@ -141,7 +141,13 @@ def test_speed_benchmark_runs_on_a_tiny_size(tmp_path):
     assert minutes["regularization"]["tiny"] > 0 and minutes["cnn_regularization"]["full"] > 0
     executed = parts["notebooks"]["notebook_minutes"]["regularization"]["tiny"]
     assert executed["errors"] == [] and executed["peak_rss_mib"] > 0 and executed["flop"] > 0
-    assert "| cnn_loop_vs_seed |" in (tmp_path / "speed.md").read_text()
+    for profile in (*cnn["cnn"]["profile"].values(), *parts["mlp"]["profile"].values()):
+        assert 0 < profile["inside_operators_share"] <= 1 and profile["top"][0]["calls"] > 0
+    # the seed's CNN epoch is mostly convolution: its heaviest operator is one of them
+    assert "conv" in cnn["cnn"]["profile"]["kit"]["top"][0]["operator"] or "mkldnn" in \
+        cnn["cnn"]["profile"]["kit"]["top"][0]["operator"]
+    markdown = (tmp_path / "speed.md").read_text()
+    assert "| cnn_loop_vs_seed |" in markdown and "inside torch's operators" in markdown
 
 
 def test_speed_benchmark_measures_the_parts_asked_for_and_keeps_the_others(tmp_path, monkeypatch):
