@@ -11,7 +11,7 @@ DIST ?= dist
 # What submissions run inside on Gradescope: auto (a sandbox, or none graded), or none, the recorded opt-out
 GRADESCOPE_ISOLATION ?= auto
 
-.PHONY: example test test-as-user release solutions grade-example nbgrader-example lms-example gradescope bench bench-shards effects mutants install clean-course clean help
+.PHONY: example test test-as-user release solutions grade-example nbgrader-example lms-example gradescope bench bench-shards bench-speed effects mutants install clean-course clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -68,6 +68,9 @@ bench: $(BIN)/.installed  ## measure grading and training speed; tables in bench
 
 bench-shards: $(BIN)/.installed  ## grade 200 submissions as 1, 2 and 4 shards at once and merge them; bench/results/shards.md (about 45 minutes on 2 cores)
 	$(BIN)/python -m bench.shards
+
+bench-speed: $(BIN)/.installed  ## the CNN and MLP loops against the seeds', every notebook's minutes per profile; bench/results/speed.md (about 25 minutes on 2 cores)
+	$(BIN)/python -m bench.speed
 
 effects: $(BIN)/.installed  ## run every solution notebook and test the effects its questions ask about; bench/results/effects.md (about 11 minutes on 2 cores)
 	$(BIN)/python -m bench.effects

@@ -107,3 +107,72 @@ def test_every_effect_names_a_written_question_of_its_notebook():
         module = effects.effects_module(assignment)
         assert module.EFFECTS
         assert {effect.question for effect in module.EFFECTS} <= written, assignment
+
+
+def test_speed_benchmark_runs_on_a_tiny_size(tmp_path):
+    """Does bench.speed time the CNN loops against seeds 002 and 004, the MLP loops against the seed's fit and
+    execute a notebook, writing every named ratio and the minutes per assignment and profile with the load, and
+    do the kit's loops record the seeds' statistics, equal for one seed?"""
+    from autograder import course
+    from bench import speed
+
+    assert speed.main(["--size", "tiny", "--runs", "1", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "speed.json").read_text())
+    for name in ("cnn_loop_vs_seed", "cnn2_loop_vs_seed", "cnn3_loop_vs_seed", "mlp_together_vs_seed",
+                 "mlp_func_vs_seed"):
+        assert results[name] > 0, name
+    parts = results["parts"]
+    for part in ("cnn", "mlp", "notebooks"):
+        assert parts[part]["load_1min_before"] >= 0 and parts[part]["load_1min_after"] >= 0, part
+    cnn = parts["cnn"]
+    assert cnn["cnn"]["check"]["statistics"] == ["test accuracy", "test loss", "train accuracy", "train loss"]
+    assert cnn["cnn"]["check"]["largest_difference"] <= 1e-4  # the seed rounds to 4 places; the batches are equal
+    for net in ("cnn2", "cnn3"):
+        assert cnn[net]["check"]["statistics"] == ["test accuracy", "test loss", "train accuracy"]
+        assert cnn[net]["check"]["largest_difference"] < 1e-4, net
+    assert all(cnn[net]["flop_bound_s"] > 0 and cnn[net]["epoch_flop"] > 0 for net in ("cnn", "cnn2", "cnn3"))
+    assert isinstance(cnn["ideas"]["seed_net_channels_last"], str)  # channels_last breaks the seed's x.view
+    for loop in ("together", "func"):
+        same = parts["mlp"][f"{loop}_same_statistics"]
+        assert same["missing"] == [] and same["max_relative_difference"] < 1e-4, loop
+    minutes = results["notebook_minutes"]
+    assert set(minutes) == set(course.assignments())
+    assert all(set(profiles) == {"tiny", "quick", "full"} for profiles in minutes.values())
+    assert minutes["regularization"]["tiny"] > 0 and minutes["cnn_regularization"]["full"] > 0
+    executed = parts["notebooks"]["notebook_minutes"]["regularization"]["tiny"]
+    assert executed["errors"] == [] and executed["peak_rss_mib"] > 0 and executed["flop"] > 0
+    for profile in (*cnn["cnn"]["profile"].values(), *parts["mlp"]["profile"].values()):
+        assert 0 < profile["inside_operators_share"] <= 1 and profile["top"][0]["calls"] > 0
+    # the seed's CNN epoch is mostly convolution: its heaviest operator is one of them
+    assert "conv" in cnn["cnn"]["profile"]["kit"]["top"][0]["operator"] or "mkldnn" in \
+        cnn["cnn"]["profile"]["kit"]["top"][0]["operator"]
+    markdown = (tmp_path / "speed.md").read_text()
+    assert "| cnn_loop_vs_seed |" in markdown and "inside torch's operators" in markdown
+
+
+def test_speed_benchmark_measures_the_parts_asked_for_and_keeps_the_others(tmp_path, monkeypatch):
+    """With --parts, are only those parts measured again and the others kept from the JSON already there?"""
+    from bench import speed
+
+    measured = []
+
+    def fake(part, size, runs):
+        measured.append(part)
+        figures = {"cnn": {net: {"kit_vs_seed": 1.0 + len(measured), "others_busy_cores": 0.0, "ratios": [1.0],
+                                 "seed_epoch_s": 1, "kit_epoch_s": 1, "check": {"largest_difference": 0.0}}
+                           for net in ("cnn", "cnn2", "cnn3")} | {"ideas": {}},
+                   "mlp": {"together_vs_seed": 3.5, "func_vs_seed": 1.5, "seed_run_epoch_s": 1,
+                           "together_run_epoch_s": 1, "func_run_epoch_s": 1,
+                           "together_same_statistics": {"max_relative_difference": 0.0},
+                           "func_same_statistics": {"max_relative_difference": 0.0}},
+                   "notebooks": {"matmul_gflops": 1, "threads": 1, "notebook_minutes": {}}}[part]
+        return {**figures, "measured_at": "now", "load_1min_before": 0.5, "load_1min_after": 0.5}
+
+    monkeypatch.setattr(speed, "measure_part", fake)
+    assert speed.main(["--out", str(tmp_path)]) == 0
+    assert speed.main(["--parts", "cnn", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "speed.json").read_text())
+    assert measured == ["cnn", "mlp", "notebooks", "cnn"]
+    assert results["cnn_loop_vs_seed"] == 5.0 and results["mlp_together_vs_seed"] == 3.5
+    with pytest.raises(SystemExit):
+        speed.main(["--parts", "gpu", "--out", str(tmp_path)])

@@ -75,22 +75,39 @@ def run_notebook(assignment: str, profile: str, data: str, data_dir: Path, timeo
                  keep: Path | None = None) -> Run:
     """Execute the solution notebook under ``profile``, then measure its effects in the same kernel; with
     ``keep``, write the executed notebook there, to look at its plots and tables."""
+    notebook, errors = execute_solution(assignment, profile, data, data_dir, timeout,
+                                        after=[_measuring_source(assignment)])
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        notebooks.write(notebook, keep / f"{assignment}-{profile}.ipynb")
+    return summarize(assignment, profile, data, notebook.cells[:-1], errors, notebook.cells[-1])
+
+
+def execute_solution(assignment: str, profile: str, data: str, data_dir: Path, timeout: int,
+                     before: list[str] = (), after: list[str] = ()):
+    """The solution notebook executed under ``profile`` from top to bottom in one kernel, with the code cells
+    ``before`` run ahead of its own and ``after`` run behind them; the executed notebook and its cells' errors."""
+    import nbformat
+
     notebook = notebooks.read(course.solution_notebook(assignment))
-    notebook.cells.append(_measuring_cell(assignment))
+    notebook.cells = ([nbformat.v4.new_code_cell(source) for source in before] + notebook.cells
+                      + [nbformat.v4.new_code_cell(source) for source in after])
     env = {"REGLAB_PROFILE": profile, "REGLAB_DATA": data, "REGLAB_DATA_DIR": str(data_dir.resolve()),
            "PYTHONPATH": os.pathsep.join([str(course.ROOT), os.environ.get("PYTHONPATH", "")])}
     with tempfile.TemporaryDirectory(prefix=f"effects-{assignment}-") as workdir:
         shutil.copytree(course.solution_notebook(assignment).parent, workdir, dirs_exist_ok=True)
         errors = notebooks.execute(notebook, workdir, env=env, timeout=timeout, allow_errors=True)
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
-        notebooks.write(notebook, keep / f"{assignment}-{profile}.ipynb")
-    seconds = {_cell_name(index, cell): _seconds(cell) for index, cell in enumerate(notebook.cells[:-1])}
+    return notebook, errors
+
+
+def summarize(assignment: str, profile: str, data: str, own_cells: list, errors: list, measuring_cell) -> Run:
+    """A run from the executed notebook's own cells (their minutes) and the cell that measured its effects."""
+    seconds = {_cell_name(index, cell): _seconds(cell) for index, cell in enumerate(own_cells)}
     slowest = dict(sorted(seconds.items(), key=lambda item: -item[1])[:5])
     return Run(assignment, profile, data, round(sum(seconds.values()) / 60, 2),
                {name: round(s, 1) for name, s in slowest.items()},
                [f"{error.grade_id or error.index}: {error.ename}: {error.evalue}" for error in errors],
-               _reported_effects(notebook.cells[-1]))
+               _reported_effects(measuring_cell))
 
 
 def report_effects(assignment: str, namespace: dict) -> None:
@@ -106,11 +123,8 @@ def report_effects(assignment: str, namespace: dict) -> None:
     print(MARKER + json.dumps(measured))
 
 
-def _measuring_cell(assignment: str):
-    import nbformat
-
-    return nbformat.v4.new_code_cell(f"from bench.effects import report_effects\n"
-                                     f"report_effects({assignment!r}, globals())")
+def _measuring_source(assignment: str) -> str:
+    return f"from bench.effects import report_effects\nreport_effects({assignment!r}, globals())"
 
 
 def _reported_effects(cell) -> list[dict]:

@@ -4,6 +4,7 @@ This package ships with every release. It holds data loading, the training
 loop, plotting and profiles -- never solutions and never hidden checks.
 """
 
+from reglab.batching import DataLoader
 from reglab.data import (
     load_dataset,
     load_fashion_mnist,
@@ -26,6 +27,7 @@ _explain_unwritten_answers()
 
 __all__ = [
     "PROFILES",
+    "DataLoader",
     "HistoryPlotter",
     "Profile",
     "Stop",
