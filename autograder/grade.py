@@ -186,7 +186,7 @@ def ungraded(submission: Submission, release, message: str, grader_notes: list[s
     """The result of a submission none of whose code ran: every item (of ``only``, in a regrade) an error that
     says ``message`` (for the student, also a notice), every written answer unanswered, and ``grader_notes`` for
     the instructor where the grader itself is why."""
-    program = prepare.build_program(prepare.nbformat.v4.new_notebook(), submission.assignment, release)
+    program = prepare.release_program(submission.assignment, release)
     result = SubmissionResult(submission.student, submission.assignment, submission.shown_as)
     result.items = [ItemResult(item.grade_id, 0.0, item.points, ERROR, [message], item.label, item.title)
                     for item in program.items if only is None or item.grade_id in only]

@@ -21,7 +21,7 @@ def identity(launcher: Launcher, limits: Limits, root: Path = ROOT) -> dict:
     """The grader's identity: equal on two machines exactly when they grade alike."""
     return {
         # the version of the checkout that runs, not of whatever "reglab" the environment has installed
-        "kit_version": tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"],
+        "kit_version": kit_version(root),
         # the version string stays put between commits; the code's hash does not
         "code_sha256": files_sha256(root, ["autograder", "reglab"]),
         "checks_sha256": files_sha256(root, ["autograder/checks"]),
@@ -31,6 +31,11 @@ def identity(launcher: Launcher, limits: Limits, root: Path = ROOT) -> dict:
         "isolation": launcher.name,  # each result records the details; a shard has one launcher
         "limits": asdict(limits),
     }
+
+
+def kit_version(root: Path = ROOT) -> str:
+    """The version of the checkout that runs (its pyproject.toml), not of whatever "reglab" is installed."""
+    return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 
 
 def files_sha256(root: Path, folders: list[str]) -> str:

@@ -76,13 +76,18 @@ def wrong_count_message(found: list[Path], folder: Path, assignment: str) -> str
             f"Submit only one: your {assignment}.ipynb.")
 
 
+def _whole_submission(root: Path, assignment: str) -> grade.Submission:
+    """The submission folder itself, standing for a submission whose notebook could not be picked or graded."""
+    return grade.Submission(STUDENT, assignment, root / "submission", "submission")
+
+
 def grade_submission(root: Path, assignment: str, isolation: str) -> SubmissionResult:
     """The result of the one submission under ``root``: graded, or a result that says why it could not be."""
     release = prepare.template(assignment)
     folder = root / "submission"
     found = submitted_notebooks(folder)
     if len(found) != 1:
-        return grade.ungraded(grade.Submission(STUDENT, assignment, folder, "submission"), release,
+        return grade.ungraded(_whole_submission(root, assignment), release,
                               wrong_count_message(found, folder, assignment))
     submission = grade.Submission(STUDENT, assignment, found[0], found[0].relative_to(folder).as_posix())
     try:
@@ -109,8 +114,7 @@ def main() -> int:
         result = grade_submission(root, assignment, isolation)
     except Exception:  # the grader's own failure: still a results.json, which says so
         print(traceback.format_exc())
-        result = grade.ungraded(grade.Submission(STUDENT, assignment, root / "submission", "submission"),
-                                prepare.template(assignment), NOT_GRADED,
+        result = grade.ungraded(_whole_submission(root, assignment), prepare.template(assignment), NOT_GRADED,
                                 [f"The grader failed: {traceback.format_exc(limit=-3)}"])
     result.seconds = round(time.monotonic() - started, 2)
     results = root / "results" / "results.json"

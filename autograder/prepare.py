@@ -176,6 +176,11 @@ def build_program(submission: nbformat.NotebookNode, assignment: str, release: n
     return program
 
 
+def release_program(assignment: str, release: nbformat.NotebookNode) -> Program:
+    """The program of a notebook with nothing in it: the release's items and written answers, none attempted."""
+    return build_program(nbformat.v4.new_notebook(), assignment, release)
+
+
 def _add_released_cell(program: Program, grade_id: str, released_cell, student_cell, released: dict) -> None:
     nbgrader = nbgrader_of(released_cell)
     unchanged = student_cell is not None and _source(student_cell) == released_cell.source

@@ -36,8 +36,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nbformat
-
 from autograder import grade, grader_identity, launchers, prepare, report_diff, reports
 from autograder.course import ROOT
 from autograder.limits import Limits
@@ -135,7 +133,7 @@ def _existing_report(folder: Path, assignment: str, several: bool = False) -> re
 
 def _autograded_items(assignment: str) -> tuple[list[str], list[str]]:
     """The grade ids of the assignment's release as it is now: its autograded items, and its written answers."""
-    program = prepare.build_program(nbformat.v4.new_notebook(), assignment, prepare.template(assignment))
+    program = prepare.release_program(assignment, prepare.template(assignment))
     return [item.grade_id for item in program.items], [written.grade_id for written in program.written]
 
 

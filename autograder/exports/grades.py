@@ -6,7 +6,6 @@ nbgrader's gradebook (``written_grades``), submission times from nbgrader's ``ti
 is gathered in ``Export`` as data; the CLI decides, and the LMS modules only lay it out.
 """
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from autograder import late_policy, submission_times, written_grades
 from autograder.late_policy import Lateness, LatePolicy
 from autograder.reports.common import grade_ids, number
+from autograder.reports.json_report import read_json
 from autograder.results import SubmissionResult
 from autograder.roster import RosterEntry
 from autograder.submission_times import SubmissionTime
@@ -150,8 +150,7 @@ def read_report(reports: Path, assignment: str) -> list[SubmissionResult]:
     path = Path(reports) / assignment / REPORT
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no report of {assignment!r} (grade it first: python -m autograder.grade)")
-    document = json.loads(path.read_text(encoding="utf-8"))
-    return [SubmissionResult.from_dict(submission) for submission in document["submissions"]]
+    return read_json(path).results  # a file that is no report.json is refused with a ValueError saying so
 
 
 def assemble(reports: Path, assignments: list[str], roster: list[RosterEntry], policy: LatePolicy | None = None,
